@@ -1,0 +1,67 @@
+//! `wasmplug`: inspect, check, call and run WebAssembly component plugins.
+
+mod commands;
+mod options;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// Sandboxed, typed WebAssembly component plugins.
+#[derive(Debug, Parser)]
+#[command(name = "wasmplug", version = version(), about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Inspect(commands::inspect::Inspect),
+    Check(commands::check::Check),
+    Call(commands::call::Call),
+    Run(commands::run::Run),
+}
+
+/// `X.Y.Z (wasmtime A.B.C)`; clap prefixes the program name.
+fn version() -> &'static str {
+    let text = format!(
+        "{} (wasmtime {})",
+        env!("CARGO_PKG_VERSION"),
+        wasmplug::WASMTIME_VERSION
+    );
+    Box::leak(text.into_boxed_str())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("WASMPLUG_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("warn,wasmplug::guest=info")),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Inspect(cmd) => cmd.execute().await,
+        Command::Check(cmd) => cmd.execute().await,
+        Command::Call(cmd) => cmd.execute().await,
+        Command::Run(cmd) => cmd.execute().await,
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", one_line(&format!("{error:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Folds a message onto one line, so scripts can rely on a single cause.
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}

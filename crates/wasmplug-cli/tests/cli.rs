@@ -1,0 +1,290 @@
+//! The `wasmplug` command as a user runs it: output, exit codes and the
+//! one-line cause on failure.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use wasmplug_tests::{guest, staged};
+
+fn wasmplug(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+        .args(args)
+        .output()
+        .expect("running wasmplug")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Fails with the command's whole output, which is what one needs to see.
+fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// A failure prints exactly one line, starting with `error:`.
+fn assert_one_line_error(output: &Output, needle: &str) {
+    assert!(
+        !output.status.success(),
+        "expected failure: {}",
+        stdout(output)
+    );
+    let err = stderr(output);
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(lines[0].contains(needle), "`{needle}` not in: {err}");
+}
+
+#[test]
+fn version_names_wasmtime() {
+    let output = wasmplug(&["--version"]);
+    assert_success(&output);
+    assert_eq!(
+        stdout(&output).trim(),
+        format!(
+            "wasmplug {} (wasmtime {})",
+            env!("CARGO_PKG_VERSION"),
+            wasmplug::WASMTIME_VERSION
+        )
+    );
+}
+
+#[test]
+fn call_prints_the_result_in_wave() {
+    let output = wasmplug(&["call", path(&guest("hello")), "run", "\"world\""]);
+    assert_success(&output);
+    assert_eq!(stdout(&output).trim(), r#"ok("Hello, world!")"#);
+    assert!(
+        stderr(&output).contains("greeting world"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn call_takes_and_prints_json() {
+    let output = wasmplug(&["call", "--json", path(&guest("hello")), "run", "\"json\""]);
+    assert_success(&output);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(value, serde_json::json!({ "ok": "Hello, json!" }));
+}
+
+#[test]
+fn call_passes_config_env_and_dirs() {
+    let hostile = guest("hostile");
+    let output = wasmplug(&[
+        "call",
+        "--config",
+        "k=v",
+        path(&hostile),
+        "run",
+        "\"config k\"",
+    ]);
+    assert_success(&output);
+    assert_eq!(stdout(&output).trim(), r#"ok("v")"#);
+
+    let output = wasmplug(&[
+        "call",
+        "--env",
+        "NAME=value",
+        path(&hostile),
+        "run",
+        "\"env NAME\"",
+    ]);
+    assert_success(&output);
+    assert_eq!(stdout(&output).trim(), r#"ok("value")"#);
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.txt"), "file text").unwrap();
+    let grant = format!("{}::/d", dir.path().display());
+    let output = wasmplug(&[
+        "call",
+        "--ro-dir",
+        &grant,
+        path(&hostile),
+        "run",
+        "\"read /d/f.txt\"",
+    ]);
+    assert_success(&output);
+    assert_eq!(stdout(&output).trim(), r#"ok("file text")"#);
+    let output = wasmplug(&[
+        "call",
+        "--ro-dir",
+        &grant,
+        path(&hostile),
+        "run",
+        "\"write /d/g.txt\"",
+    ]);
+    assert_one_line_error(&output, "returned an error");
+    assert!(!dir.path().join("g.txt").exists());
+}
+
+#[test]
+fn call_failures_are_one_line() {
+    let hello = guest("hello");
+    assert_one_line_error(
+        &wasmplug(&["call", path(&hello), "run", "\"\""]),
+        "input is empty",
+    );
+    assert_one_line_error(
+        &wasmplug(&["call", path(&hello), "nope"]),
+        "no export `nope`",
+    );
+    assert_one_line_error(
+        &wasmplug(&["call", path(&hello), "run", "oops"]),
+        "bad argument",
+    );
+    assert_one_line_error(
+        &wasmplug(&["call", "/nonexistent/plugin.wasm", "run"]),
+        "/nonexistent/plugin.wasm",
+    );
+    let hostile = guest("hostile");
+    assert_one_line_error(
+        &wasmplug(&[
+            "call",
+            "--timeout",
+            "300ms",
+            path(&hostile),
+            "run",
+            "\"loop\"",
+        ]),
+        "did not finish within 300ms",
+    );
+    assert_one_line_error(
+        &wasmplug(&[
+            "call",
+            "--timeout",
+            "300ms",
+            path(&hostile),
+            "run",
+            "\"sleep\"",
+        ]),
+        "did not finish within 300ms",
+    );
+    assert_one_line_error(
+        &wasmplug(&[
+            "call",
+            "--max-memory",
+            "16MiB",
+            path(&hostile),
+            "run",
+            "\"grow\"",
+        ]),
+        "memory limit",
+    );
+    assert_one_line_error(
+        &wasmplug(&[
+            "call",
+            "--fuel",
+            "100000",
+            path(&hostile),
+            "run",
+            "\"loop\"",
+        ]),
+        "fuel limit",
+    );
+    assert_one_line_error(
+        &wasmplug(&["call", path(&hostile), "run", "\"panic now\""]),
+        "plugin gave up: now",
+    );
+    assert_one_line_error(
+        &wasmplug(&[
+            "call",
+            "--max-memory",
+            "lots",
+            path(&hostile),
+            "run",
+            "\"x\"",
+        ]),
+        "invalid size",
+    );
+}
+
+#[test]
+fn run_passes_args_stdout_and_exit_code() {
+    for command in ["p2-command", "p1-command"] {
+        let file = guest(command);
+        let output = wasmplug(&["run", path(&file), "a", "b"]);
+        assert_success(&output);
+        let out = stdout(&output);
+        assert!(out.contains("hello from p"), "{command}: {out}");
+        assert!(out.contains('a') && out.contains('b'), "{command}: {out}");
+        // Both toolchains exit through WASI 0.2's `exit(err)`: status 1.
+        let output = wasmplug(&["run", path(&file), "42"]);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{command}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stderr(&output), "", "a guest's own exit is not an error");
+    }
+}
+
+#[test]
+fn inspect_shows_wit_hash_and_manifest() {
+    let (_dir, file) = staged(
+        "hello",
+        Some("[plugin]\nname = \"hello\"\nversion = \"0.2.0\"\n"),
+    );
+    let output = wasmplug(&["inspect", path(&file)]);
+    assert_success(&output);
+    let text = stdout(&output);
+    assert!(text.contains("wasmplug:plugin/host@0.1.0"), "{text}");
+    assert!(
+        text.contains("export run: func(input: string) -> result<string, string>"),
+        "{text}"
+    );
+    assert!(text.contains("version = \"0.2.0\""), "{text}");
+
+    let output = wasmplug(&["inspect", "--json", path(&file)]);
+    assert_success(&output);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(value["exports"], serde_json::json!(["run"]));
+    assert_eq!(value["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(value["manifest"]["plugin"]["version"], "0.2.0");
+
+    assert_one_line_error(
+        &wasmplug(&["inspect", "Cargo.toml"]),
+        "not a valid WebAssembly component",
+    );
+}
+
+#[test]
+fn check_lists_grants_and_what_is_missing() {
+    let (dir, file) = staged(
+        "hostile",
+        Some(
+            "[plugin]\nname = \"hostile\"\nversion = \"0.1.0\"\n[permissions]\n\
+             env = [{ name = \"LANG\", reason = \"speaks your language\" }]\n\
+             dirs = [{ path = \"/data\", reason = \"reads data\" }]\n",
+        ),
+    );
+    let output = wasmplug(&["check", "--env", "LANG=en", path(&file)]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.contains("env LANG"), "{text}");
+    assert!(
+        text.contains("--ro-dir HOST::/data  -- reads data"),
+        "{text}"
+    );
+
+    let grant = format!("{}::/data", dir.path().display());
+    let output = wasmplug(&["check", "--env", "LANG=en", "--ro-dir", &grant, path(&file)]);
+    assert_success(&output);
+    assert!(stdout(&output).contains("ok"));
+}

@@ -1,0 +1,86 @@
+//! Calls by export name with arguments as text, for the CLI and for hosts
+//! that do not know a plugin's world at compile time.
+//!
+//! A top-level `result` that is `err` is reported as [`Error::Guest`], so a
+//! caller can tell a plugin's refusal from success without reading values.
+
+use serde_json::Value as Json;
+use wasmtime::component::{Func, Type, Val};
+
+use crate::error::{Error, Result};
+use crate::instance::Instance;
+use crate::values;
+
+impl<T: Send + 'static> Instance<T> {
+    /// Calls `export` with arguments in WAVE; returns the results in WAVE.
+    pub async fn call_wave(&mut self, export: &str, args: &[String]) -> Result<Vec<String>> {
+        let func = self.func(export)?;
+        let params = self.param_types(export, func, args.len())?;
+        let args = params
+            .iter()
+            .zip(args)
+            .map(|(ty, text)| values::parse_wave(export, ty, text))
+            .collect::<Result<Vec<_>>>()?;
+        let results = self.call_checked(func, &args).await?;
+        results.iter().map(values::to_wave).collect()
+    }
+
+    /// Calls `export` with JSON arguments; returns the single result as JSON
+    /// (`null` for none, an array for several).
+    pub async fn call_json(&mut self, export: &str, args: &[Json]) -> Result<Json> {
+        let func = self.func(export)?;
+        let params = self.param_types(export, func, args.len())?;
+        let args = params
+            .iter()
+            .zip(args)
+            .map(|(ty, json)| values::from_json(export, ty, json))
+            .collect::<Result<Vec<_>>>()?;
+        let mut results: Vec<Json> = self
+            .call_checked(func, &args)
+            .await?
+            .iter()
+            .map(values::to_json)
+            .collect();
+        Ok(match results.len() {
+            0 => Json::Null,
+            1 => results.remove(0),
+            _ => Json::Array(results),
+        })
+    }
+
+    fn param_types(&mut self, export: &str, func: Func, given: usize) -> Result<Vec<Type>> {
+        let ty = func.ty(self.store());
+        let params: Vec<(String, Type)> = ty
+            .params()
+            .map(|(name, ty)| (name.to_string(), ty))
+            .collect();
+        if params.len() != given {
+            let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Error::Argument {
+                export: export.to_string(),
+                reason: format!(
+                    "it takes {} argument(s) ({}) but {given} were given",
+                    params.len(),
+                    names.join(", ")
+                ),
+            });
+        }
+        Ok(params.into_iter().map(|(_, ty)| ty).collect())
+    }
+
+    async fn call_checked(&mut self, func: Func, args: &[Val]) -> Result<Vec<Val>> {
+        let results = self.call_func(func, args).await?;
+        if let [Val::Result(Err(payload))] = results.as_slice() {
+            let message = match payload.as_deref() {
+                Some(Val::String(text)) => text.clone(),
+                Some(other) => values::to_wave(other)?,
+                None => "error".to_string(),
+            };
+            return Err(Error::Guest {
+                plugin: self.plugin().name().to_string(),
+                message,
+            });
+        }
+        Ok(results)
+    }
+}

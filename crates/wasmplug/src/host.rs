@@ -1,0 +1,249 @@
+//! The embedding application's handle: engines, policy, limits and the host
+//! interfaces it offers. Cheap to clone; plugins keep their host alive.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use crate::capabilities::HostInterface;
+use crate::capabilities::stdio::StdioMode;
+use crate::engine::{EngineSettings, Engines};
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::manifest::Manifest;
+use crate::plugin::{LoadRequest, ManifestSource, Plugin};
+use crate::policy::Policy;
+use crate::source::ComponentBytes;
+
+/// Creates the application's per-instance data.
+type DataFactory<T> = dyn Fn() -> T + Send + Sync;
+
+/// A plugin host. `T` is the application's own per-instance state, reached
+/// by its host interfaces through [`crate::StoreData::host_mut`].
+pub struct Host<T: 'static = ()> {
+    pub(crate) inner: Arc<HostInner<T>>,
+}
+
+impl<T: 'static> Clone for Host<T> {
+    fn clone(&self) -> Self {
+        Host {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+pub(crate) struct HostInner<T: 'static> {
+    pub(crate) engines: Arc<Engines>,
+    pub(crate) policy: Policy,
+    pub(crate) default_limits: Limits,
+    pub(crate) max_limits: Limits,
+    pub(crate) stdio: StdioMode,
+    pub(crate) implicit_requests: bool,
+    pub(crate) interfaces: Vec<HostInterface<T>>,
+    pub(crate) registered: BTreeSet<String>,
+    pub(crate) config: BTreeMap<String, String>,
+    pub(crate) new_data: Box<DataFactory<T>>,
+    runtime: OnceLock<tokio::runtime::Runtime>,
+}
+
+/// Configures a [`Host`].
+pub struct HostBuilder<T: 'static = ()> {
+    policy: Policy,
+    default_limits: Limits,
+    max_limits: Option<Limits>,
+    stdio: StdioMode,
+    implicit_requests: bool,
+    interfaces: Vec<HostInterface<T>>,
+    config: BTreeMap<String, String>,
+    engine: EngineSettings,
+    new_data: Box<DataFactory<T>>,
+}
+
+impl Host<()> {
+    /// A host with no per-instance application data.
+    pub fn builder() -> HostBuilder<()> {
+        HostBuilder::with_data(|| ())
+    }
+}
+
+impl<T: Send + 'static> HostBuilder<T> {
+    /// A builder whose instances each get the state `new_data` makes.
+    pub fn with_data(new_data: impl Fn() -> T + Send + Sync + 'static) -> Self {
+        HostBuilder {
+            policy: Policy::default(),
+            default_limits: Limits::default(),
+            max_limits: None,
+            stdio: StdioMode::default(),
+            implicit_requests: false,
+            interfaces: Vec::new(),
+            config: BTreeMap::new(),
+            engine: EngineSettings::default(),
+            new_data: Box::new(new_data),
+        }
+    }
+
+    /// What this host grants. The default grants nothing.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Limits for plugins whose manifest asks for none.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.default_limits = limits;
+        self
+    }
+
+    /// The most a manifest may ask for; defaults to [`Self::limits`], so a
+    /// plugin can ask for less but not for more unless this is raised.
+    pub fn max_limits(mut self, limits: Limits) -> Self {
+        self.max_limits = Some(limits);
+        self
+    }
+
+    /// Where the plugins' stdout and stderr go; captured as log lines by
+    /// default.
+    pub fn stdio(mut self, mode: StdioMode) -> Self {
+        self.stdio = mode;
+        self
+    }
+
+    /// Takes a plugin without a manifest to request everything the policy
+    /// grants. Right when the person granting is the one running the plugin
+    /// (a command line); off by default, when such a plugin gets nothing.
+    pub fn implicit_requests(mut self, enabled: bool) -> Self {
+        self.implicit_requests = enabled;
+        self
+    }
+
+    /// Offers a host interface to plugins that request it and are granted it.
+    pub fn interface(mut self, interface: HostInterface<T>) -> Self {
+        self.interfaces.push(interface);
+        self
+    }
+
+    /// Sets a configuration value for every plugin, over its manifest's.
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.insert(key.into(), value.into());
+        self
+    }
+
+    /// The maximum wasm stack of a call, in bytes (512 KiB by default).
+    pub fn max_wasm_stack(mut self, bytes: usize) -> Self {
+        self.engine.max_wasm_stack = bytes;
+        self
+    }
+
+    pub fn build(self) -> Result<Host<T>> {
+        let registered = self.interfaces.iter().map(|i| i.name.clone()).collect();
+        Ok(Host {
+            inner: Arc::new(HostInner {
+                engines: Engines::new(self.engine)?,
+                policy: self.policy,
+                max_limits: self.max_limits.unwrap_or(self.default_limits),
+                default_limits: self.default_limits,
+                stdio: self.stdio,
+                implicit_requests: self.implicit_requests,
+                interfaces: self.interfaces,
+                registered,
+                config: self.config,
+                new_data: self.new_data,
+                runtime: OnceLock::new(),
+            }),
+        })
+    }
+}
+
+impl<T: Send + 'static> Host<T> {
+    /// Loads a component or preview1 module from a file, with the
+    /// `plugin.toml` beside it if there is one.
+    pub async fn load_file(&self, path: impl AsRef<Path>) -> Result<Plugin<T>> {
+        let path = path.as_ref();
+        let manifest = match Manifest::beside(path) {
+            Some(manifest) => ManifestSource::File(manifest),
+            None => ManifestSource::None,
+        };
+        self.load(LoadRequest {
+            bytes: ComponentBytes::from_file(path)?,
+            manifest,
+            default_name: file_stem(path),
+        })
+        .await
+    }
+
+    /// Loads a component with an explicit manifest file.
+    pub async fn load_file_with_manifest(
+        &self,
+        path: impl AsRef<Path>,
+        manifest: impl AsRef<Path>,
+    ) -> Result<Plugin<T>> {
+        let path = path.as_ref();
+        self.load(LoadRequest {
+            bytes: ComponentBytes::from_file(path)?,
+            manifest: ManifestSource::File(manifest.as_ref().to_path_buf()),
+            default_name: file_stem(path),
+        })
+        .await
+    }
+
+    /// Loads a component from memory; `name` labels it in messages and logs
+    /// when there is no manifest.
+    pub async fn load_bytes(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        manifest: Option<Manifest>,
+    ) -> Result<Plugin<T>> {
+        self.load(LoadRequest {
+            bytes: ComponentBytes::from_bytes(name, bytes)?,
+            manifest: manifest.map_or(ManifestSource::None, |m| ManifestSource::Given(Box::new(m))),
+            default_name: name.to_string(),
+        })
+        .await
+    }
+
+    async fn load(&self, request: LoadRequest) -> Result<Plugin<T>> {
+        let host = self.clone();
+        // Compiling is CPU-bound; keep it off the async workers.
+        tokio::task::spawn_blocking(move || Plugin::load(host, request))
+            .await
+            .map_err(|e| Error::Runtime(format!("plugin loading was interrupted: {e}")))?
+    }
+
+    /// Runs a future of this crate to completion from synchronous code, on a
+    /// runtime the host keeps for the purpose. Not for use inside an async
+    /// runtime: there, `.await` the future instead.
+    pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::Runtime(
+                "Host::block_on was called from inside an async runtime; await the future instead"
+                    .into(),
+            ));
+        }
+        let runtime = match self.inner.runtime.get() {
+            Some(runtime) => runtime,
+            None => {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name("wasmplug-io")
+                    .enable_all()
+                    .build()
+                    .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
+                self.inner.runtime.get_or_init(|| runtime)
+            }
+        };
+        Ok(runtime.block_on(future))
+    }
+
+    /// What this host grants.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+}
+
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plugin".into())
+}

@@ -1,0 +1,61 @@
+//! # wasmplug
+//!
+//! Extend a Rust application with plugins that are WebAssembly components:
+//! sandboxed (a plugin gets nothing its manifest did not request and the
+//! host did not grant), limited on every call (memory, CPU, wall clock,
+//! stack, output), and typed through WIT.
+//!
+//! ```no_run
+//! # fn main() -> wasmplug::Result<()> {
+//! let host = wasmplug::Host::builder().build()?;
+//! let plugin = host.block_on(host.load_file("plugins/hello/hello.wasm"))??;
+//! let greeting = host.block_on(plugin.run("world"))??;
+//! println!("{greeting}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The pieces, one module per concern: [`Host`] (engines, policy, limits,
+//! host interfaces), [`Plugin`] (a verified, compiled, linked component),
+//! [`Instance`] (a store and every call into it, under [`Limits`]),
+//! [`Manifest`] (`plugin.toml`), [`Policy`] (what the host grants), and
+//! [`Error`], whose variants say what went wrong without parsing messages.
+
+mod bindings;
+mod capabilities;
+mod dynamic;
+mod engine;
+mod error;
+mod host;
+mod inspect;
+mod instance;
+mod limits;
+mod manifest;
+mod plugin;
+mod policy;
+mod source;
+mod store;
+mod values;
+
+pub use capabilities::stdio::StdioMode;
+pub use capabilities::{HostInterface, LinkFn};
+pub use error::{Error, Limit, Result};
+pub use host::{Host, HostBuilder};
+pub use inspect::{Inspection, inspect};
+pub use instance::Instance;
+pub use limits::{LimitOverrides, Limits, parse_duration, parse_size};
+pub use manifest::{
+    Access, DirRequest, EnvRequest, InterfaceRequest, MANIFEST_FILE, Manifest, NetRequest,
+    Permissions, PluginInfo,
+};
+pub use plugin::Plugin;
+pub use policy::{DirGrant, EnvGrant, Grants, NetPattern, Policy, Refusal};
+pub use source::{ComponentBytes, Sha256Digest, SourceKind};
+pub use store::StoreData;
+pub use values::{from_json, parse_wave, to_json, to_wave};
+
+/// Re-exported so hosts use the same wasmtime as this crate.
+pub use wasmtime;
+
+/// The version of wasmtime this crate runs on.
+pub const WASMTIME_VERSION: &str = "48.0.8";

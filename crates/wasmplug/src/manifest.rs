@@ -1,0 +1,309 @@
+//! The plugin's own declaration, `plugin.toml`: who it is, which world it
+//! targets, what it asks for and why.
+//!
+//! ```toml
+//! [plugin]
+//! name = "hello"
+//! version = "0.1.0"
+//! description = "Greets whoever it is given"
+//! world = "wasmplug:plugin/plugin@0.1.0"
+//!
+//! [permissions]
+//! clocks = "to timestamp its greetings"
+//! dirs = [{ path = "/data", access = "read", reason = "reads greeting templates" }]
+//! env = [{ name = "LANG", reason = "greets in the user's language" }]
+//! net = [{ host = "api.example.com:443", reason = "fetches names" }]
+//! interfaces = [{ name = "example:filters/app", reason = "shows the app's name" }]
+//!
+//! [limits]
+//! memory = "64MiB"
+//! timeout = "2s"
+//!
+//! [config]
+//! greeting = "Hello"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::limits::LimitOverrides;
+
+/// The file name looked for beside a component.
+pub const MANIFEST_FILE: &str = "plugin.toml";
+
+/// A parsed `plugin.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub plugin: PluginInfo,
+    #[serde(default)]
+    pub permissions: Permissions,
+    #[serde(default)]
+    pub limits: LimitOverrides,
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+/// Who the plugin is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginInfo {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The WIT world the plugin targets, e.g. `wasmplug:plugin/plugin@0.1.0`.
+    #[serde(default)]
+    pub world: Option<String>,
+}
+
+/// What the plugin asks for. Each entry carries the reason shown to the
+/// person who grants it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    /// Real wall and monotonic clocks; without them both read zero.
+    #[serde(default)]
+    pub clocks: Option<String>,
+    /// Secure randomness; without it the guest gets a fixed sequence.
+    #[serde(default)]
+    pub random: Option<String>,
+    /// The host's standard input.
+    #[serde(default)]
+    pub stdin: Option<String>,
+    #[serde(default)]
+    pub dirs: Vec<DirRequest>,
+    #[serde(default)]
+    pub env: Vec<EnvRequest>,
+    #[serde(default)]
+    pub net: Vec<NetRequest>,
+    #[serde(default)]
+    pub interfaces: Vec<InterfaceRequest>,
+}
+
+/// A directory the plugin wants at a path of its own choosing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirRequest {
+    /// The path the guest opens, e.g. `/data`.
+    pub path: String,
+    #[serde(default)]
+    pub access: Access,
+    pub reason: String,
+}
+
+/// Read-only or read-write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    #[default]
+    Read,
+    ReadWrite,
+}
+
+/// An environment variable by name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvRequest {
+    pub name: String,
+    pub reason: String,
+}
+
+/// An outgoing connection to `HOST:PORT` (`*` for any port).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetRequest {
+    pub host: String,
+    pub reason: String,
+}
+
+/// A host interface, e.g. `example:filters/app`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceRequest {
+    pub name: String,
+    pub reason: String,
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses manifest text; `path` only labels errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| Error::Manifest {
+            path: path.to_path_buf(),
+            message: describe_toml_error(text, &e),
+        })?;
+        manifest.validate().map_err(|message| Error::Manifest {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(manifest)
+    }
+
+    /// Finds `plugin.toml` beside a component file, if there is one.
+    pub fn beside(component: &Path) -> Option<PathBuf> {
+        let candidate = component.parent()?.join(MANIFEST_FILE);
+        candidate.is_file().then_some(candidate)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        let info = &self.plugin;
+        if info.name.is_empty()
+            || !info
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "plugin.name `{}` must be non-empty and use only letters, digits, `-` and `_`",
+                info.name
+            ));
+        }
+        if !is_semver(&info.version) {
+            return Err(format!(
+                "plugin.version `{}` is not a version like 1.2.3",
+                info.version
+            ));
+        }
+        let perms = &self.permissions;
+        for dir in &perms.dirs {
+            if dir.path.is_empty() {
+                return Err("permissions.dirs: `path` must not be empty".into());
+            }
+        }
+        for env in &perms.env {
+            if env.name.is_empty() || env.name.contains('=') {
+                return Err(format!(
+                    "permissions.env: `{}` is not a variable name",
+                    env.name
+                ));
+            }
+        }
+        for net in &perms.net {
+            crate::policy::NetPattern::parse(&net.host)
+                .map_err(|e| format!("permissions.net: {e}"))?;
+        }
+        let reasons = perms
+            .dirs
+            .iter()
+            .map(|d| &d.reason)
+            .chain(perms.env.iter().map(|e| &e.reason))
+            .chain(perms.net.iter().map(|n| &n.reason))
+            .chain(perms.interfaces.iter().map(|i| &i.reason))
+            .chain(perms.clocks.iter())
+            .chain(perms.random.iter())
+            .chain(perms.stdin.iter());
+        for reason in reasons {
+            if reason.trim().is_empty() {
+                return Err(
+                    "every permission needs a `reason` saying why the plugin needs it".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_semver(text: &str) -> bool {
+    let core = text.split(['-', '+']).next().unwrap_or("");
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Formats a TOML error as `line L, column C: message`.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message();
+    match error.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Manifest> {
+        Manifest::parse(text, Path::new("plugin.toml"))
+    }
+
+    #[test]
+    fn full_manifest_parses() {
+        let m = parse(
+            r#"
+[plugin]
+name = "hello"
+version = "0.1.0"
+world = "wasmplug:plugin/plugin@0.1.0"
+
+[permissions]
+clocks = "timestamps"
+dirs = [{ path = "/data", access = "read-write", reason = "stores notes" }]
+env = [{ name = "LANG", reason = "language" }]
+net = [{ host = "127.0.0.1:*", reason = "talks to a local service" }]
+
+[limits]
+memory = "64MiB"
+timeout = "2s"
+
+[config]
+greeting = "Hi"
+"#,
+        )
+        .unwrap();
+        assert_eq!(m.plugin.name, "hello");
+        assert_eq!(m.permissions.dirs[0].access, Access::ReadWrite);
+        assert_eq!(m.limits.memory, Some(64 << 20));
+        assert_eq!(m.config["greeting"], "Hi");
+    }
+
+    #[test]
+    fn unknown_key_reports_line_and_column() {
+        let err =
+            parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\ncolour = \"red\"\n").unwrap_err();
+        let Error::Manifest { message, .. } = err else {
+            panic!("expected a manifest error, got {err:?}")
+        };
+        assert!(message.starts_with("line 4, column 1:"), "{message}");
+        assert!(message.contains("colour"), "{message}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_location() {
+        let err =
+            parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[limits]\nmemory = \"lots\"\n")
+                .unwrap_err();
+        assert!(err.to_string().contains("line 5"), "{err}");
+        let err = parse("[plugin]\nname = \"a b\"\nversion = \"1.0.0\"\n").unwrap_err();
+        assert!(err.to_string().contains("plugin.name"), "{err}");
+        let err = parse("[plugin]\nname = \"a\"\nversion = \"one\"\n").unwrap_err();
+        assert!(err.to_string().contains("plugin.version"), "{err}");
+        let err = parse("[plugin\nname = 1").unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn permissions_need_reasons() {
+        let err = parse(
+            "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[permissions]\nenv = [{ name = \"HOME\", reason = \" \" }]\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("reason"), "{err}");
+    }
+}

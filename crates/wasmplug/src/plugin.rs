@@ -1,0 +1,220 @@
+//! A loaded plugin: verified, compiled, its permissions resolved and its
+//! imports linked once, ready to instantiate many times.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use wasmtime::component::{Component, InstancePre};
+
+use crate::capabilities::imports::ImportRules;
+use crate::capabilities::linker;
+use crate::capabilities::network::NetAllowList;
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::instance::Instance;
+use crate::limits::Limits;
+use crate::manifest::{Manifest, Permissions};
+use crate::policy::Grants;
+use crate::source::{ComponentBytes, Sha256Digest, SourceKind};
+use crate::store::StoreData;
+
+/// Where a plugin's manifest comes from.
+pub(crate) enum ManifestSource {
+    File(PathBuf),
+    Given(Box<Manifest>),
+    None,
+}
+
+pub(crate) struct LoadRequest {
+    pub(crate) bytes: ComponentBytes,
+    pub(crate) manifest: ManifestSource,
+    /// The name used when there is no manifest.
+    pub(crate) default_name: String,
+}
+
+/// A plugin ready to run. Cheap to clone and safe to share across threads.
+pub struct Plugin<T: 'static = ()> {
+    pub(crate) host: Host<T>,
+    pub(crate) inner: Arc<PluginInner<T>>,
+}
+
+impl<T: 'static> Clone for Plugin<T> {
+    fn clone(&self) -> Self {
+        Plugin {
+            host: self.host.clone(),
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+pub(crate) struct PluginInner<T: 'static> {
+    pub(crate) name: Arc<str>,
+    pub(crate) origin: String,
+    pub(crate) kind: SourceKind,
+    pub(crate) sha256: Sha256Digest,
+    pub(crate) size: usize,
+    pub(crate) manifest: Option<Manifest>,
+    pub(crate) requested: Permissions,
+    pub(crate) grants: Grants,
+    pub(crate) limits: Limits,
+    pub(crate) config: Arc<BTreeMap<String, String>>,
+    pub(crate) net: NetAllowList,
+    pub(crate) component: Component,
+    pub(crate) pre: InstancePre<StoreData<T>>,
+}
+
+impl<T: Send + 'static> Plugin<T> {
+    pub(crate) fn load(host: Host<T>, request: LoadRequest) -> Result<Self> {
+        let manifest = match request.manifest {
+            ManifestSource::File(path) => Some(Manifest::from_file(&path)?),
+            ManifestSource::Given(manifest) => Some(*manifest),
+            ManifestSource::None => None,
+        };
+        let settings = &host.inner;
+        let name: Arc<str> = manifest
+            .as_ref()
+            .map_or(request.default_name.as_str(), |m| m.plugin.name.as_str())
+            .into();
+        let requested = match &manifest {
+            Some(m) => m.permissions.clone(),
+            None if settings.implicit_requests => settings.policy.implied_request(),
+            None => Permissions::default(),
+        };
+        let grants = settings.policy.resolve(&requested);
+        for dir in &grants.dirs {
+            if !dir.host.is_dir() {
+                return Err(Error::io(
+                    &dir.host,
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!("the directory granted at {} does not exist", dir.guest),
+                    ),
+                ));
+            }
+        }
+        let limits = manifest
+            .as_ref()
+            .map_or(settings.default_limits, |m| {
+                settings.default_limits.with(&m.limits)
+            })
+            .min(&settings.max_limits);
+        let engine = settings.engines.get(limits.fuel.is_some())?;
+        let bytes = request.bytes;
+        let component =
+            Component::new(engine, &bytes.bytes).map_err(|e| Error::InvalidComponent {
+                origin: bytes.origin.clone(),
+                reason: format!("{e:#}"),
+            })?;
+        ImportRules {
+            plugin: &name,
+            registered: &settings.registered,
+            granted: &grants.interfaces,
+            requested: &requested,
+        }
+        .check(&component, engine)?;
+        let pre = linker(engine, &settings.interfaces, &grants.interfaces)?
+            .instantiate_pre(&component)
+            .map_err(|e| Error::Link {
+                plugin: name.to_string(),
+                reason: format!("{e:#}"),
+            })?;
+        let mut config = manifest
+            .as_ref()
+            .map(|m| m.config.clone())
+            .unwrap_or_default();
+        config.extend(settings.config.clone());
+        tracing::debug!(plugin = %name, sha256 = %bytes.sha256, "plugin loaded");
+        let inner = PluginInner {
+            net: NetAllowList::resolve(&grants.net),
+            name,
+            origin: bytes.origin,
+            kind: bytes.kind,
+            sha256: bytes.sha256,
+            size: bytes.bytes.len(),
+            manifest,
+            requested,
+            grants,
+            limits,
+            config: Arc::new(config),
+            component,
+            pre,
+        };
+        Ok(Plugin {
+            host,
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// A fresh instance; `args` are what the guest sees after its name in
+    /// `wasi:cli/environment`'s arguments.
+    pub async fn instantiate_with_args(&self, args: &[String]) -> Result<Instance<T>> {
+        Instance::new(self.clone(), args).await
+    }
+
+    /// A fresh instance with no arguments.
+    pub async fn instantiate(&self) -> Result<Instance<T>> {
+        self.instantiate_with_args(&[]).await
+    }
+
+    /// Calls the default world's `run` on a fresh instance.
+    pub async fn run(&self, input: &str) -> Result<String> {
+        self.instantiate().await?.run(input).await
+    }
+}
+
+impl<T: 'static> Plugin<T> {
+    /// The plugin's name: from its manifest, or else its file name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The SHA-256 of the component, its identity.
+    pub fn sha256(&self) -> Sha256Digest {
+        self.inner.sha256
+    }
+
+    /// The component's size in bytes.
+    pub fn size(&self) -> usize {
+        self.inner.size
+    }
+
+    /// Where it was loaded from.
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// Whether it was a component or a wrapped preview1 module.
+    pub fn source_kind(&self) -> SourceKind {
+        self.inner.kind
+    }
+
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.inner.manifest.as_ref()
+    }
+
+    /// What the plugin asked for (its manifest's, or the implied requests).
+    pub fn requested(&self) -> &Permissions {
+        &self.inner.requested
+    }
+
+    /// What it was given, and what was refused.
+    pub fn grants(&self) -> &Grants {
+        &self.inner.grants
+    }
+
+    /// The limits each call runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// The compiled component, for typed bindings and introspection.
+    pub fn component(&self) -> &Component {
+        &self.inner.component
+    }
+
+    /// The engine it was compiled for.
+    pub fn engine(&self) -> &wasmtime::Engine {
+        self.inner.component.engine()
+    }
+}

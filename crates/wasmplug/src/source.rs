@@ -1,0 +1,174 @@
+//! Where a plugin's bytes come from, and turning them into a component.
+//!
+//! A component is taken as it is. A WASI preview1 core module is wrapped into
+//! a component with the preview1 adapter shipped for this wasmtime release:
+//! the command adapter when it exports `_start`, the reactor adapter
+//! otherwise. Anything else is refused before it reaches the compiler.
+
+use std::fmt;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use wasi_preview1_component_adapter_provider::{
+    WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+    WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+};
+use wasmparser::{Parser, Payload};
+
+use crate::error::{Error, Result};
+
+/// A component's identity: the SHA-256 of its bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sha256Digest(pub [u8; 32]);
+
+impl fmt::Display for Sha256Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for Sha256Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{self}")
+    }
+}
+
+/// What the input was before it became a component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    Component,
+    /// A preview1 command module, wrapped with the command adapter.
+    Preview1Command,
+    /// A preview1 module without `_start`, wrapped with the reactor adapter.
+    Preview1Reactor,
+}
+
+/// The bytes of a component, ready to compile.
+#[derive(Clone)]
+pub struct ComponentBytes {
+    /// Where the bytes came from, for messages: a path or a caller's label.
+    pub origin: String,
+    pub kind: SourceKind,
+    pub bytes: Vec<u8>,
+    pub sha256: Sha256Digest,
+}
+
+impl fmt::Debug for ComponentBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ComponentBytes")
+            .field("origin", &self.origin)
+            .field("kind", &self.kind)
+            .field("len", &self.bytes.len())
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}
+
+impl ComponentBytes {
+    /// Reads a `.wasm` file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_bytes(path.display().to_string(), bytes)
+    }
+
+    /// Takes bytes from memory; `origin` names them in messages.
+    pub fn from_bytes(origin: impl Into<String>, bytes: Vec<u8>) -> Result<Self> {
+        let origin = origin.into();
+        let invalid = |reason: String| Error::InvalidComponent {
+            origin: origin.clone(),
+            reason,
+        };
+        if bytes.len() < 8 || !bytes.starts_with(b"\0asm") {
+            return Err(invalid(format!(
+                "no WebAssembly header: the file is {} bytes and does not start with `\\0asm`; \
+                 pass a .wasm component built for wasm32-wasip2 or a wasm32-wasip1 module",
+                bytes.len()
+            )));
+        }
+        let (kind, bytes) = if Parser::is_component(&bytes) {
+            (SourceKind::Component, bytes)
+        } else if Parser::is_core_wasm(&bytes) {
+            componentize_preview1(&bytes).map_err(invalid)?
+        } else {
+            return Err(invalid(
+                "unsupported WebAssembly version or layer in the header".into(),
+            ));
+        };
+        let sha256 = Sha256Digest(Sha256::digest(&bytes).into());
+        Ok(ComponentBytes {
+            origin,
+            kind,
+            bytes,
+            sha256,
+        })
+    }
+}
+
+/// Wraps a preview1 core module into a component.
+fn componentize_preview1(module: &[u8]) -> std::result::Result<(SourceKind, Vec<u8>), String> {
+    let is_command = exports_start(module)?;
+    let (kind, adapter) = if is_command {
+        (
+            SourceKind::Preview1Command,
+            WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+        )
+    } else {
+        (
+            SourceKind::Preview1Reactor,
+            WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        )
+    };
+    let component = wit_component::ComponentEncoder::default()
+        .module(module)
+        .and_then(|e| e.adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, adapter))
+        .and_then(|e| e.validate(true).encode())
+        .map_err(|e| format!("a core module that cannot be turned into a component: {e:#}"))?;
+    Ok((kind, component))
+}
+
+/// Whether a core module exports `_start`, reading it to the end so that a
+/// truncated module is reported here.
+fn exports_start(module: &[u8]) -> std::result::Result<bool, String> {
+    let mut found = false;
+    for payload in Parser::new(0).parse_all(module) {
+        if let Payload::ExportSection(exports) =
+            payload.map_err(|e| format!("malformed core module: {e}"))?
+        {
+            for export in exports {
+                let export = export.map_err(|e| format!("malformed core module: {e}"))?;
+                found |= export.name == "_start";
+            }
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_wasm_is_refused_with_its_origin() {
+        let err = ComponentBytes::from_bytes("notes.txt", b"hello world".to_vec()).unwrap_err();
+        assert!(matches!(err, Error::InvalidComponent { ref origin, .. } if origin == "notes.txt"));
+        assert!(err.to_string().contains("no WebAssembly header"), "{err}");
+    }
+
+    #[test]
+    fn truncated_core_module_is_refused() {
+        // A header followed by the start of a type section that never ends.
+        let bytes = b"\0asm\x01\0\0\0\x01\x05\x01".to_vec();
+        let err = ComponentBytes::from_bytes("cut.wasm", bytes).unwrap_err();
+        assert!(err.to_string().contains("malformed core module"), "{err}");
+    }
+
+    #[test]
+    fn identity_is_the_sha256_of_the_bytes() {
+        // The smallest component: magic, version 0xd, layer 1.
+        let bytes = b"\0asm\x0d\0\x01\0".to_vec();
+        let source = ComponentBytes::from_bytes("empty", bytes.clone()).unwrap();
+        assert_eq!(source.kind, SourceKind::Component);
+        assert_eq!(source.sha256.0, <[u8; 32]>::from(Sha256::digest(&bytes)));
+        assert_eq!(source.sha256.to_string().len(), 64);
+    }
+}

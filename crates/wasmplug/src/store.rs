@@ -1,0 +1,80 @@
+//! What each instance's store holds: its WASI context, its limiter, the
+//! plugin's context, and the embedding application's own data.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::capabilities::stdio::PluginOutput;
+use crate::limits::{CallBudget, MemoryLimiter};
+
+/// Per-instance facts shared with host functions and output streams.
+pub(crate) struct PluginContext {
+    pub(crate) name: Arc<str>,
+    pub(crate) config: Arc<BTreeMap<String, String>>,
+    pub(crate) budget: Arc<CallBudget>,
+    pub(crate) stdout: PluginOutput,
+    pub(crate) stderr: PluginOutput,
+}
+
+/// The data of a plugin instance's store. Host interfaces reach the
+/// application's own per-instance state through [`StoreData::host_mut`].
+pub struct StoreData<T> {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: MemoryLimiter,
+    context: PluginContext,
+    host: T,
+}
+
+impl<T> StoreData<T> {
+    pub(crate) fn new(
+        wasi: WasiCtx,
+        limiter: MemoryLimiter,
+        context: PluginContext,
+        host: T,
+    ) -> Self {
+        StoreData {
+            wasi,
+            table: ResourceTable::new(),
+            limiter,
+            context,
+            host,
+        }
+    }
+
+    /// The application's data for this instance.
+    pub fn host(&self) -> &T {
+        &self.host
+    }
+
+    /// The application's data for this instance, for host interfaces.
+    pub fn host_mut(&mut self) -> &mut T {
+        &mut self.host
+    }
+
+    /// The name of the plugin this instance runs.
+    pub fn plugin_name(&self) -> &str {
+        &self.context.name
+    }
+
+    /// The resource table, for host interfaces that hand out resources.
+    pub fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+
+    pub(crate) fn context(&self) -> &PluginContext {
+        &self.context
+    }
+}
+
+impl<T: Send> WasiView for StoreData<T> {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! What a plugin can do when it behaves: load, call, be given exactly what
+//! it requested and was granted, and keep or lose state as documented.
+
+use std::time::Duration;
+
+use wasmplug::{
+    Access, DirGrant, EnvGrant, Error, Host, HostBuilder, Limits, NetPattern, Policy, SourceKind,
+};
+use wasmplug_tests::{guest, staged};
+
+const HELLO_MANIFEST: &str = r#"
+[plugin]
+name = "hello"
+version = "0.1.0"
+world = "wasmplug:plugin/plugin@0.1.0"
+
+[config]
+greeting = "Howdy"
+"#;
+
+/// A manifest for the hostile plugin requesting `permissions`.
+fn hostile_manifest(permissions: &str) -> String {
+    format!("[plugin]\nname = \"hostile\"\nversion = \"0.1.0\"\n\n[permissions]\n{permissions}\n")
+}
+
+fn host(policy: Policy) -> Host {
+    Host::builder().policy(policy).build().unwrap()
+}
+
+#[tokio::test]
+async fn default_world_plugin_runs_with_its_manifest_config() {
+    let (_dir, path) = staged("hello", Some(HELLO_MANIFEST));
+    let host = host(Policy::default());
+    let plugin = host.load_file(&path).await.unwrap();
+    assert_eq!(plugin.name(), "hello");
+    assert_eq!(plugin.manifest().unwrap().plugin.version, "0.1.0");
+    assert_eq!(plugin.run("world").await.unwrap(), "Howdy, world!");
+}
+
+#[tokio::test]
+async fn without_a_manifest_the_file_name_is_the_name() {
+    let host = host(Policy::default());
+    let plugin = host.load_file(guest("hello")).await.unwrap();
+    assert_eq!(plugin.name(), "hello");
+    assert_eq!(plugin.run("world").await.unwrap(), "Hello, world!");
+    let err = plugin.run("").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Guest { message, .. } if message == "input is empty"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn host_config_overrides_the_manifest() {
+    let (_dir, path) = staged("hello", Some(HELLO_MANIFEST));
+    let host = Host::builder().config("greeting", "Hi").build().unwrap();
+    let plugin = host.load_file(&path).await.unwrap();
+    assert_eq!(plugin.run("you").await.unwrap(), "Hi, you!");
+}
+
+#[tokio::test]
+async fn identity_is_the_sha256_of_the_component() {
+    let bytes = std::fs::read(guest("hello")).unwrap();
+    let host = host(Policy::default());
+    let a = host.load_bytes("a", bytes.clone(), None).await.unwrap();
+    let b = host.load_file(guest("hello")).await.unwrap();
+    assert_eq!(a.sha256(), b.sha256());
+    assert_eq!(a.size(), bytes.len());
+    assert_eq!(a.source_kind(), SourceKind::Component);
+}
+
+#[tokio::test]
+async fn preview1_command_module_is_componentized_and_runs() {
+    let host = Host::builder().implicit_requests(true).build().unwrap();
+    let plugin = host.load_file(guest("p1-command")).await.unwrap();
+    assert_eq!(plugin.source_kind(), SourceKind::Preview1Command);
+    let mut instance = plugin.instantiate().await.unwrap();
+    let results = instance.call_wave("wasi:cli/run#run", &[]).await.unwrap();
+    assert_eq!(results, ["ok"]);
+
+    // The preview1 adapter reports a failing `proc_exit` as `exit(err)`,
+    // which WASI 0.2 carries as status 1 whatever the module asked for.
+    let mut instance = plugin
+        .instantiate_with_args(&["7".to_string()])
+        .await
+        .unwrap();
+    let err = instance
+        .call_wave("wasi:cli/run#run", &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Exit { code: 1, .. }), "{err:?}");
+}
+
+/// `exit-with-code` (WASI 0.2.12) carries any status through.
+#[tokio::test]
+async fn exit_with_code_keeps_the_status() {
+    let component = wat::parse_str(
+        r#"(component
+            (import "wasi:cli/exit@0.2.12" (instance $exit
+                (export "exit-with-code" (func (param "status-code" u8)))))
+            (core func $exit (canon lower (func $exit "exit-with-code")))
+            (core module $m
+                (import "" "exit" (func $exit (param i32)))
+                (func (export "run") (result i32) i32.const 42 call $exit i32.const 0))
+            (core instance $i (instantiate $m (with "" (instance (export "exit" (func $exit))))))
+            (func (export "run") (result (result)) (canon lift (core func $i "run"))))"#,
+    )
+    .unwrap();
+    let plugin = host(Policy::default())
+        .load_bytes("exit", component, None)
+        .await
+        .unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    let err = instance.call_wave("run", &[]).await.unwrap_err();
+    assert!(matches!(err, Error::Exit { code: 42, .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn dynamic_calls_take_and_give_wave_and_json() {
+    let host = host(Policy::default());
+    let plugin = host.load_file(guest("hello")).await.unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    let results = instance
+        .call_wave("run", &["\"wave\"".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(results, [r#"ok("Hello, wave!")"#]);
+    let result = instance
+        .call_json("run", &[serde_json::json!("json")])
+        .await
+        .unwrap();
+    assert_eq!(result, serde_json::json!({ "ok": "Hello, json!" }));
+
+    let err = instance.call_wave("run", &[]).await.unwrap_err();
+    assert!(matches!(err, Error::Argument { .. }), "{err:?}");
+    let err = instance
+        .call_wave("run", &["42".to_string()])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Argument { .. }), "{err:?}");
+    let err = instance
+        .call_json("run", &[serde_json::json!("")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Guest { .. }), "{err:?}");
+    let err = instance.call_wave("nope", &[]).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::MissingExport { available, .. } if available.contains("run")),
+        "{err:?}"
+    );
+    assert!(
+        !instance.is_discarded(),
+        "argument errors keep the instance"
+    );
+}
+
+#[tokio::test]
+async fn an_instance_keeps_state_and_a_fresh_one_does_not() {
+    let host = host(Policy::default());
+    let plugin = host.load_file(guest("hostile")).await.unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    assert_eq!(instance.run("count").await.unwrap(), "1");
+    assert_eq!(instance.run("count").await.unwrap(), "2");
+    assert_eq!(plugin.run("count").await.unwrap(), "1");
+}
+
+#[tokio::test]
+async fn granted_directories_can_be_read_and_written() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("note.txt"), "kept").unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let manifest = hostile_manifest(
+        r#"dirs = [
+  { path = "/data", access = "read", reason = "reads notes" },
+  { path = "/out", access = "read-write", reason = "writes results" },
+]"#,
+    );
+    let (_dir, path) = staged("hostile", Some(&manifest));
+    let policy = Policy {
+        dirs: vec![
+            DirGrant::parse(&format!("{}::/data", data.path().display()), Access::Read).unwrap(),
+            DirGrant::parse(
+                &format!("{}::/out", out.path().display()),
+                Access::ReadWrite,
+            )
+            .unwrap(),
+        ],
+        ..Policy::default()
+    };
+    let plugin = host(policy).load_file(&path).await.unwrap();
+    assert_eq!(plugin.run("read /data/note.txt").await.unwrap(), "kept");
+    assert_eq!(plugin.run("list /data").await.unwrap(), "note.txt");
+    assert_eq!(plugin.run("write /out/result.txt").await.unwrap(), "ok");
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("result.txt")).unwrap(),
+        "written"
+    );
+}
+
+#[tokio::test]
+async fn granted_env_is_visible() {
+    let manifest = hostile_manifest(r#"env = [{ name = "GREETING", reason = "greets" }]"#);
+    let (_dir, path) = staged("hostile", Some(&manifest));
+    let policy = Policy {
+        env: vec![EnvGrant::parse("GREETING=hej").unwrap()],
+        ..Policy::default()
+    };
+    let plugin = host(policy).load_file(&path).await.unwrap();
+    assert_eq!(plugin.run("env GREETING").await.unwrap(), "hej");
+}
+
+#[tokio::test]
+async fn granted_address_can_be_connected_to() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let manifest = hostile_manifest(&format!(
+        r#"net = [{{ host = "127.0.0.1:{}", reason = "talks to a local service" }}]"#,
+        addr.port()
+    ));
+    let (_dir, path) = staged("hostile", Some(&manifest));
+    let policy = Policy {
+        net: vec![NetPattern::parse("127.0.0.1:*").unwrap()],
+        ..Policy::default()
+    };
+    let plugin = host(policy).load_file(&path).await.unwrap();
+    assert_eq!(
+        plugin.run(&format!("connect {addr}")).await.unwrap(),
+        "connected"
+    );
+}
+
+#[tokio::test]
+async fn clocks_read_zero_unless_granted() {
+    let (_dir, path) = staged("hostile", Some(&hostile_manifest("")));
+    let plugin = host(Policy::default()).load_file(&path).await.unwrap();
+    assert_eq!(plugin.run("time").await.unwrap(), "0");
+
+    let (_dir, path) = staged(
+        "hostile",
+        Some(&hostile_manifest(r#"clocks = "timestamps its output""#)),
+    );
+    let policy = Policy {
+        clocks: true,
+        ..Policy::default()
+    };
+    let plugin = host(policy).load_file(&path).await.unwrap();
+    let seconds: u64 = plugin.run("time").await.unwrap().parse().unwrap();
+    assert!(seconds > 1_700_000_000, "{seconds}");
+}
+
+#[tokio::test]
+async fn guest_log_and_config_reach_the_host_interface() {
+    let host = Host::builder().config("colour", "teal").build().unwrap();
+    let plugin = host.load_file(guest("hostile")).await.unwrap();
+    assert_eq!(plugin.run("config colour").await.unwrap(), "teal");
+    assert_eq!(plugin.run("log hello from the guest").await.unwrap(), "");
+    let err = plugin.run("config shade").await.unwrap_err();
+    assert!(matches!(err, Error::Guest { .. }), "{err:?}");
+}
+
+/// A component importing a WASI 0.3 interface and exporting more than the
+/// default world (as Python and JavaScript components do) still loads.
+#[tokio::test]
+async fn wasi_0_3_imports_and_extra_exports_are_accepted() {
+    let component = wat::parse_str(
+        r#"(component
+            (import "wasi:random/random@0.3.0" (instance $random
+                (export "get-random-u64" (func (result u64)))))
+            (core func $get (canon lower (func $random "get-random-u64")))
+            (core module $m
+                (import "" "get" (func $get (result i64)))
+                (func (export "seed") (result i64) call $get)
+                (func (export "init")))
+            (core instance $i (instantiate $m
+                (with "" (instance (export "get" (func $get))))))
+            (func (export "seed") (result u64) (canon lift (core func $i "seed")))
+            (func (export "init") (canon lift (core func $i "init"))))"#,
+    )
+    .unwrap();
+    let host = host(Policy::default());
+    let plugin = host.load_bytes("p3", component, None).await.unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    assert_eq!(
+        instance.call_wave("init", &[]).await.unwrap(),
+        Vec::<String>::new()
+    );
+    let seed = instance.call_wave("seed", &[]).await.unwrap();
+    assert_eq!(seed.len(), 1);
+    assert!(seed[0].parse::<u64>().is_ok(), "{seed:?}");
+}
+
+#[test]
+fn blocking_api_works_without_a_runtime() {
+    let host: Host = HostBuilder::with_data(|| ())
+        .limits(Limits {
+            timeout: Duration::from_secs(30),
+            ..Limits::default()
+        })
+        .build()
+        .unwrap();
+    let plugin = host
+        .block_on(host.load_file(guest("hello")))
+        .unwrap()
+        .unwrap();
+    let output = host.block_on(plugin.run("sync")).unwrap().unwrap();
+    assert_eq!(output, "Hello, sync!");
+}
+
+#[test]
+fn the_declared_wasmtime_version_is_the_pinned_one() {
+    let manifest = std::fs::read_to_string(wasmplug_tests::repo_root().join("Cargo.toml")).unwrap();
+    let pin = format!(
+        "wasmtime = {{ version = \"={}\"",
+        wasmplug::WASMTIME_VERSION
+    );
+    assert!(manifest.contains(&pin), "Cargo.toml does not pin {pin}");
+}

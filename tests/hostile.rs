@@ -1,0 +1,505 @@
+//! Plugins that misbehave. Each case must end in its own typed error, the
+//! failed instance must be discarded, and the host must keep working.
+
+use std::time::Duration;
+
+use wasmplug::{
+    Access, DirGrant, Error, Host, HostInterface, Limit, Limits, Manifest, Plugin, Policy,
+};
+use wasmplug_tests::{guest, staged};
+
+/// Tight limits so runaway cases end quickly.
+fn tight() -> Limits {
+    Limits {
+        memory: 32 << 20,
+        cpu: Duration::from_millis(300),
+        timeout: Duration::from_secs(2),
+        fuel: None,
+        output: 64 << 10,
+    }
+}
+
+fn host_with(limits: Limits, policy: Policy) -> Host {
+    Host::builder()
+        .limits(limits)
+        .policy(policy)
+        .build()
+        .unwrap()
+}
+
+async fn hostile(host: &Host) -> Plugin {
+    host.load_file(guest("hostile")).await.unwrap()
+}
+
+/// Runs a hostile command, checks the instance is discarded, and that both
+/// a new instance of the same plugin and another plugin still work.
+async fn misbehave(host: &Host, plugin: &Plugin, command: &str) -> Error {
+    let mut instance = plugin.instantiate().await.unwrap();
+    let err = instance.run(command).await.unwrap_err();
+    assert!(
+        instance.is_discarded(),
+        "{command}: instance kept after {err}"
+    );
+    let again = instance.run("echo again").await.unwrap_err();
+    assert!(
+        matches!(again, Error::InstanceDiscarded { .. }),
+        "{again:?}"
+    );
+    assert_eq!(plugin.run("echo still here").await.unwrap(), "still here");
+    let hello = host.load_file(guest("hello")).await.unwrap();
+    assert_eq!(hello.run("after").await.unwrap(), "Hello, after!");
+    err
+}
+
+fn assert_limit(err: &Error, expected: Limit) {
+    match err {
+        Error::LimitExceeded { limit, .. } if *limit == expected => {}
+        other => panic!("expected the {expected} limit, got {other:?}: {other}"),
+    }
+}
+
+#[tokio::test]
+async fn infinite_loop_hits_the_cpu_limit() {
+    let host = host_with(tight(), Policy::default());
+    let err = misbehave(&host, &hostile(&host).await, "loop").await;
+    assert_limit(&err, Limit::CpuTime);
+    assert!(err.to_string().contains("CPU time"), "{err}");
+}
+
+#[tokio::test]
+async fn infinite_loop_is_stopped_by_the_default_limits() {
+    let host = Host::builder().build().unwrap();
+    let err = misbehave(&host, &hostile(&host).await, "loop").await;
+    assert_limit(&err, Limit::CpuTime);
+}
+
+#[tokio::test]
+async fn infinite_loop_runs_out_of_fuel() {
+    let limits = Limits {
+        fuel: Some(5_000_000),
+        ..tight()
+    };
+    let host = host_with(limits, Policy::default());
+    let plugin = hostile(&host).await;
+    assert_eq!(plugin.run("echo metered").await.unwrap(), "metered");
+    let err = misbehave(&host, &plugin, "loop").await;
+    assert_limit(&err, Limit::Fuel);
+}
+
+#[tokio::test]
+async fn memory_bomb_hits_the_memory_limit() {
+    let host = host_with(tight(), Policy::default());
+    let err = misbehave(&host, &hostile(&host).await, "grow").await;
+    assert_limit(&err, Limit::Memory);
+}
+
+#[tokio::test]
+async fn manifest_cannot_ask_past_the_hosts_ceiling() {
+    let (_dir, path) = staged(
+        "hostile",
+        Some("[plugin]\nname = \"greedy\"\nversion = \"1.0.0\"\n[limits]\nmemory = \"4GiB\"\n"),
+    );
+    let host = host_with(tight(), Policy::default());
+    let plugin = host.load_file(&path).await.unwrap();
+    assert_eq!(plugin.limits().memory, 32 << 20);
+    let err = misbehave(&host, &plugin, "grow").await;
+    assert_limit(&err, Limit::Memory);
+}
+
+#[tokio::test]
+async fn huge_table_is_refused_at_instantiation() {
+    let component = wat::parse_str(
+        r#"(component
+            (core module $m (table 100000000 funcref))
+            (core instance (instantiate $m)))"#,
+    )
+    .unwrap();
+    let host = host_with(tight(), Policy::default());
+    let plugin = host.load_bytes("tables", component, None).await.unwrap();
+    let err = plugin
+        .instantiate()
+        .await
+        .err()
+        .expect("instantiation must fail");
+    assert_limit(&err, Limit::Memory);
+    assert_eq!(hostile(&host).await.run("echo ok").await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn deep_recursion_hits_the_stack_limit() {
+    let host = host_with(tight(), Policy::default());
+    let err = misbehave(&host, &hostile(&host).await, "recurse").await;
+    assert_limit(&err, Limit::Stack);
+}
+
+/// Rust keeps a second stack in linear memory; running off its end is a
+/// memory fault inside the guest, reported as a trap.
+#[tokio::test]
+async fn deep_recursion_on_the_linear_memory_stack_is_a_trap() {
+    let host = host_with(tight(), Policy::default());
+    let err = misbehave(&host, &hostile(&host).await, "recurse-shadow").await;
+    assert!(
+        matches!(
+            err,
+            Error::Trap {
+                backtrace: Some(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn sleeping_forever_in_a_host_call_hits_the_deadline() {
+    let limits = Limits {
+        timeout: Duration::from_millis(500),
+        ..tight()
+    };
+    let host = host_with(limits, Policy::default());
+    let err = misbehave(&host, &hostile(&host).await, "sleep").await;
+    assert!(
+        matches!(err, Error::Deadline { timeout, .. } if timeout == Duration::from_millis(500)),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn stdout_flood_hits_the_output_limit() {
+    let host = host_with(tight(), Policy::default());
+    let err = misbehave(&host, &hostile(&host).await, "flood").await;
+    assert_limit(&err, Limit::Output);
+}
+
+#[tokio::test]
+async fn log_flood_hits_the_output_limit() {
+    let limits = Limits {
+        output: 16,
+        ..tight()
+    };
+    let host = host_with(limits, Policy::default());
+    let err = misbehave(
+        &host,
+        &hostile(&host).await,
+        "log this message is longer than sixteen bytes",
+    )
+    .await;
+    assert_limit(&err, Limit::Output);
+}
+
+#[tokio::test]
+async fn guest_panic_is_a_trap_with_the_panic_message() {
+    let host = host_with(tight(), Policy::default());
+    let err = misbehave(&host, &hostile(&host).await, "panic at the disco").await;
+    let Error::Trap {
+        ref stderr_tail, ..
+    } = err
+    else {
+        panic!("expected a trap, got {err:?}");
+    };
+    assert!(
+        stderr_tail
+            .iter()
+            .any(|l| l.contains("plugin gave up: at the disco")),
+        "{stderr_tail:?}"
+    );
+    assert!(err.to_string().contains("plugin gave up"), "{err}");
+}
+
+/// A plugin with `/data` (read-only, over `dir/data`) and `/out`
+/// (read-write, over `dir/out`), beside a secret it must not reach.
+struct Sandbox {
+    root: tempfile::TempDir,
+    plugin: Plugin,
+    host: Host,
+}
+
+async fn sandbox() -> Sandbox {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    let out = root.path().join("out");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(root.path().join("secret.txt"), "top secret").unwrap();
+    std::fs::write(data.join("public.txt"), "public").unwrap();
+    std::os::unix::fs::symlink(root.path().join("secret.txt"), data.join("link")).unwrap();
+    let manifest = r#"
+[plugin]
+name = "hostile"
+version = "0.1.0"
+[permissions]
+dirs = [
+  { path = "/data", access = "read-write", reason = "asks for more than it gets" },
+  { path = "/out", access = "read-write", reason = "writes" },
+]
+"#;
+    let policy = Policy {
+        dirs: vec![
+            DirGrant::parse(&format!("{}::/data", data.display()), Access::Read).unwrap(),
+            DirGrant::parse(&format!("{}::/out", out.display()), Access::ReadWrite).unwrap(),
+        ],
+        ..Policy::default()
+    };
+    let host = host_with(tight(), policy);
+    let plugin = host
+        .load_bytes(
+            "hostile",
+            std::fs::read(guest("hostile")).unwrap(),
+            Some(Manifest::parse(manifest, "plugin.toml".as_ref()).unwrap()),
+        )
+        .await
+        .unwrap();
+    Sandbox { root, plugin, host }
+}
+
+/// The guest asked for something the sandbox refuses: the call returns the
+/// guest's own error, and nothing secret is in it.
+async fn refused(sandbox: &Sandbox, command: &str) -> String {
+    match sandbox.plugin.run(command).await {
+        Err(Error::Guest { message, .. }) => {
+            assert!(
+                !message.contains("top secret"),
+                "{command} leaked: {message}"
+            );
+            message
+        }
+        other => panic!("{command}: expected the guest to be refused, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reads_outside_the_preopens_are_refused() {
+    let sandbox = sandbox().await;
+    assert_eq!(
+        sandbox.plugin.run("read /data/public.txt").await.unwrap(),
+        "public"
+    );
+    refused(&sandbox, "read /data/../secret.txt").await;
+    refused(&sandbox, "read /data/../../../../etc/passwd").await;
+    refused(&sandbox, "read ../secret.txt").await;
+    refused(&sandbox, "read /etc/passwd").await;
+    let path = format!("read {}", sandbox.root.path().join("secret.txt").display());
+    refused(&sandbox, &path).await;
+    refused(&sandbox, "symlink-read /data/link").await;
+    refused(&sandbox, "list /").await;
+    assert_eq!(sandbox.host.policy().dirs.len(), 2);
+}
+
+#[tokio::test]
+async fn writes_into_a_read_only_dir_are_refused() {
+    let sandbox = sandbox().await;
+    refused(&sandbox, "write /data/new.txt").await;
+    assert!(!sandbox.root.path().join("data/new.txt").exists());
+    assert_eq!(
+        sandbox.plugin.run("write /out/new.txt").await.unwrap(),
+        "ok"
+    );
+    assert!(sandbox.root.path().join("out/new.txt").exists());
+}
+
+#[tokio::test]
+async fn env_vars_not_granted_are_invisible() {
+    let path_value = std::env::var("PATH").expect("tests run with a PATH");
+    let (_dir, path) = staged(
+        "hostile",
+        Some(
+            "[plugin]\nname = \"hostile\"\nversion = \"0.1.0\"\n[permissions]\n\
+             env = [{ name = \"PATH\", reason = \"wants it\" }]\n",
+        ),
+    );
+    // Requested but not granted: refused, and listed as refused.
+    let host = host_with(tight(), Policy::default());
+    let plugin = host.load_file(&path).await.unwrap();
+    assert_eq!(plugin.grants().denied.len(), 1);
+    let err = plugin.run("env PATH").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Guest { message, .. } if !message.contains(&path_value)),
+        "{err:?}"
+    );
+    // Granted but not requested: still refused.
+    let policy = Policy {
+        env: vec![wasmplug::EnvGrant::parse("PATH").unwrap()],
+        ..Policy::default()
+    };
+    let host = host_with(tight(), policy);
+    let plugin = host.load_file(guest("hostile")).await.unwrap();
+    let err = plugin.run("env PATH").await.unwrap_err();
+    assert!(matches!(err, Error::Guest { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn connections_to_addresses_not_granted_are_refused() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (_dir, path) = staged(
+        "hostile",
+        Some(
+            "[plugin]\nname = \"hostile\"\nversion = \"0.1.0\"\n[permissions]\n\
+             net = [{ host = \"127.0.0.1:1\", reason = \"another port\" }]\n",
+        ),
+    );
+    let policy = Policy {
+        net: vec![wasmplug::NetPattern::parse("127.0.0.1:1").unwrap()],
+        ..Policy::default()
+    };
+    let host = host_with(tight(), policy);
+    let plugin = host.load_file(&path).await.unwrap();
+    let err = plugin.run(&format!("connect {addr}")).await.unwrap_err();
+    assert!(matches!(err, Error::Guest { .. }), "{err:?}");
+    // Nothing reached the listener.
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.accept().is_err());
+    // Without any grant there is no network at all.
+    let plugin = host_with(tight(), Policy::default())
+        .load_file(guest("hostile"))
+        .await
+        .unwrap();
+    let err = plugin.run(&format!("connect {addr}")).await.unwrap_err();
+    assert!(matches!(err, Error::Guest { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn unknown_import_is_refused_at_load_by_name() {
+    let component = wat::parse_str(
+        r#"(component (import "evil:corp/backdoor@1.0.0" (instance (export "open" (func)))))"#,
+    )
+    .unwrap();
+    let host = host_with(tight(), Policy::default());
+    let err = host
+        .load_bytes("backdoor", component, None)
+        .await
+        .err()
+        .expect("must be refused");
+    assert!(
+        matches!(&err, Error::MissingImport { import, .. } if import == "evil:corp/backdoor@1.0.0"),
+        "{err:?}"
+    );
+    let err = host
+        .load_bytes(
+            "http",
+            wat::parse_str(r#"(component (import "wasi:http/outgoing-handler@0.2.6" (instance)))"#)
+                .unwrap(),
+            None,
+        )
+        .await
+        .err()
+        .expect("must be refused");
+    assert!(err.to_string().contains("wasi:http"), "{err}");
+}
+
+#[tokio::test]
+async fn host_interface_needs_request_and_grant() {
+    let component = || {
+        wat::parse_str(
+            r#"(component (import "example:filters/app@0.1.0" (instance (export "name" (func (result string))))))"#,
+        )
+        .unwrap()
+    };
+    let interface = || HostInterface::new("example:filters/app", |_linker| Ok(()));
+    let host = Host::builder().interface(interface()).build().unwrap();
+    let err = host
+        .load_bytes("app", component(), None)
+        .await
+        .err()
+        .expect("not requested");
+    assert!(
+        matches!(&err, Error::PermissionDenied { permission, .. } if permission == "interface example:filters/app"),
+        "{err:?}"
+    );
+    let manifest = Manifest::parse(
+        "[plugin]\nname = \"app\"\nversion = \"0.1.0\"\n[permissions]\n\
+         interfaces = [{ name = \"example:filters/app\", reason = \"shows the name\" }]\n",
+        "plugin.toml".as_ref(),
+    )
+    .unwrap();
+    let err = host
+        .load_bytes("app", component(), Some(manifest))
+        .await
+        .err()
+        .expect("not granted");
+    assert!(
+        matches!(&err, Error::PermissionDenied { reason, .. } if reason.contains("policy")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_export_type_is_a_typed_error() {
+    let component = wat::parse_str(
+        r#"(component
+            (core module $m (func (export "run") (param i32) (result i32) local.get 0))
+            (core instance $i (instantiate $m))
+            (func (export "run") (param "x" u32) (result u32) (canon lift (core func $i "run"))))"#,
+    )
+    .unwrap();
+    let host = host_with(tight(), Policy::default());
+    let plugin = host.load_bytes("wrong", component, None).await.unwrap();
+    let err = plugin.run("hello").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::ExportType { export, .. } if export == "run"),
+        "{err:?}"
+    );
+    let mut instance = plugin.instantiate().await.unwrap();
+    assert_eq!(
+        instance.call_wave("run", &["41".into()]).await.unwrap(),
+        ["41"]
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_truncated_binaries_are_refused() {
+    let host = host_with(tight(), Policy::default());
+    let garbage = host
+        .load_bytes("garbage.wasm", b"#!/bin/sh\necho hi\n".to_vec(), None)
+        .await
+        .err()
+        .expect("garbage");
+    assert!(
+        matches!(&garbage, Error::InvalidComponent { origin, .. } if origin == "garbage.wasm"),
+        "{garbage:?}"
+    );
+    let bytes = std::fs::read(guest("hello")).unwrap();
+    for cut in [9, bytes.len() / 2, bytes.len() - 1] {
+        let err = host
+            .load_bytes("cut.wasm", bytes[..cut].to_vec(), None)
+            .await
+            .err()
+            .expect("truncated");
+        assert!(
+            matches!(err, Error::InvalidComponent { .. }),
+            "{cut}: {err:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.wasm");
+    let err = host.load_file(&missing).await.err().expect("missing file");
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    assert!(err.to_string().contains("missing.wasm"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_manifest_is_refused_with_its_location() {
+    let (_dir, path) = staged(
+        "hello",
+        Some("[plugin]\nname = \"hello\"\nversion = \"0.1.0\"\npermissions = 3\n"),
+    );
+    let host = host_with(tight(), Policy::default());
+    let err = host.load_file(&path).await.err().expect("bad manifest");
+    assert!(matches!(err, Error::Manifest { .. }), "{err:?}");
+    assert!(err.to_string().contains("line 4"), "{err}");
+}
+
+#[tokio::test]
+async fn granted_directory_that_does_not_exist_is_refused_at_load() {
+    let policy = Policy {
+        dirs: vec![DirGrant::parse("/nonexistent/wasmplug::/data", Access::Read).unwrap()],
+        ..Policy::default()
+    };
+    let host = Host::builder()
+        .policy(policy)
+        .implicit_requests(true)
+        .build()
+        .unwrap();
+    let err = host.load_file(guest("hello")).await.err().expect("no dir");
+    assert!(matches!(err, Error::Io { .. }), "{err:?}");
+}

@@ -1,0 +1,107 @@
+//! Helpers for the integration tests: building the guest plugins in
+//! `tests/plugins` from source, once per test process.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The repository's root.
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests package sits in the repository root")
+}
+
+/// Where guest builds go: beside the host's build, in a directory of their own.
+fn guest_target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+        .join("guests")
+}
+
+/// Builds every test plugin (once per process; cargo's lock makes parallel
+/// test processes safe) and returns the directory holding them.
+fn built() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        ensure_targets(&["wasm32-wasip2", "wasm32-wasip1"]);
+        let workspace = repo_root().join("tests/plugins");
+        let target = guest_target_dir();
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        for args in [
+            &[
+                "--target",
+                "wasm32-wasip2",
+                "--workspace",
+                "--exclude",
+                "p1-command",
+            ][..],
+            &["--target", "wasm32-wasip1", "-p", "p1-command"][..],
+        ] {
+            // The guest workspace's own .cargo/config.toml applies only when
+            // cargo runs from inside it.
+            let status = Command::new(&cargo)
+                .current_dir(&workspace)
+                .args(["build", "--release", "--quiet", "--target-dir"])
+                .arg(&target)
+                .args(args)
+                .status()
+                .expect("running cargo to build the test plugins");
+            assert!(status.success(), "building the test plugins failed");
+        }
+        target
+    })
+}
+
+/// Installs missing Rust targets with rustup, so the tests run on a fresh
+/// machine without a setup step.
+fn ensure_targets(targets: &[&str]) {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .expect("running rustc");
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    let missing: Vec<&str> = targets
+        .iter()
+        .copied()
+        .filter(|t| !sysroot.join("lib/rustlib").join(t).exists())
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let status = Command::new("rustup")
+        .args(["target", "add"])
+        .args(&missing)
+        .status()
+        .expect("running rustup to add the wasm targets");
+    assert!(status.success(), "rustup target add {missing:?} failed");
+}
+
+/// The path of a built test plugin, e.g. `guest("hello")`.
+pub fn guest(name: &str) -> PathBuf {
+    let target = if name == "p1-command" {
+        "wasm32-wasip1"
+    } else {
+        "wasm32-wasip2"
+    };
+    let release = built().join(target).join("release");
+    // Libraries are named with underscores, binaries as written.
+    [name.replace('-', "_"), name.to_string()]
+        .iter()
+        .map(|stem| release.join(format!("{stem}.wasm")))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("test plugin {name} was not built in {}", release.display()))
+}
+
+/// Copies a guest into a fresh directory, optionally with a `plugin.toml`,
+/// so each test controls the manifest found beside it.
+pub fn staged(name: &str, manifest: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("creating a temporary directory");
+    let path = dir.path().join(format!("{name}.wasm"));
+    std::fs::copy(guest(name), &path).expect("copying a test plugin");
+    if let Some(manifest) = manifest {
+        std::fs::write(dir.path().join("plugin.toml"), manifest).expect("writing a manifest");
+    }
+    (dir, path)
+}
