@@ -22,6 +22,7 @@ enum Command {
     Check(commands::check::Check),
     Call(commands::call::Call),
     Run(commands::run::Run),
+    Cache(commands::cache::Cache),
 }
 
 /// `X.Y.Z (wasmtime A.B.C)`; clap prefixes the program name.
@@ -51,11 +52,19 @@ async fn main() -> ExitCode {
         Command::Check(cmd) => cmd.execute().await,
         Command::Call(cmd) => cmd.execute().await,
         Command::Run(cmd) => cmd.execute().await,
+        Command::Cache(cmd) => cmd.execute().await,
     };
     match outcome {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {}", one_line(&format!("{error:#}")));
+            if let Some(wasmplug::Error::Trap {
+                backtrace: Some(backtrace),
+                ..
+            }) = error.downcast_ref()
+            {
+                tracing::debug!("guest backtrace:\n{backtrace}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
-use wasmplug::{Access, DirGrant, EnvGrant, Host, Limits, NetPattern, Plugin, Policy, StdioMode};
+use indicatif::{ProgressBar, ProgressStyle};
+use wasmplug::{
+    Access, ArtifactCache, CompileEvent, DirGrant, EnvGrant, Host, Limits, NetPattern, Plugin,
+    Policy, StdioMode,
+};
 
 #[derive(Debug, Args)]
 pub struct LoadOptions {
@@ -45,6 +49,10 @@ pub struct LoadOptions {
     /// Set a configuration value the plugin reads with `config(KEY)`.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub config: Vec<(String, String)>,
+
+    /// Compile without reading or filling the compiled-component cache.
+    #[arg(long = "no-cache")]
+    pub no_cache: bool,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -123,7 +131,14 @@ impl LoadOptions {
 
     pub fn host(&self, stdio: StdioMode, stdin: bool) -> wasmplug::Result<Host> {
         let (defaults, ceiling) = self.limits();
+        let cache = if self.no_cache {
+            None
+        } else {
+            ArtifactCache::at_default_dir()
+        };
         let mut builder = Host::builder()
+            .cache(cache)
+            .on_compile(progress())
             .policy(self.policy(stdin)?)
             .limits(defaults)
             .max_limits(ceiling)
@@ -135,10 +150,52 @@ impl LoadOptions {
         builder.build()
     }
 
+    /// Loads the plugin and warns about each permission it asked for in vain,
+    /// since the guest will only see a refusal from inside.
     pub async fn load(&self, host: &Host, file: &Path) -> wasmplug::Result<Plugin> {
-        match &self.manifest {
-            Some(manifest) => host.load_file_with_manifest(file, manifest).await,
-            None => host.load_file(file).await,
+        let plugin = match &self.manifest {
+            Some(manifest) => host.load_file_with_manifest(file, manifest).await?,
+            None => host.load_file(file).await?,
+        };
+        for refusal in &plugin.grants().denied {
+            tracing::warn!(
+                plugin = plugin.name(),
+                "not granted: {} (requested because: {})",
+                refusal.permission,
+                refusal.reason
+            );
+        }
+        Ok(plugin)
+    }
+}
+
+/// A spinner on stderr while a component compiles (seconds for Python and
+/// JavaScript plugins); indicatif draws nothing when stderr is not a terminal.
+fn progress() -> impl Fn(&CompileEvent<'_>) + Send + Sync + 'static {
+    let spinner = std::sync::Mutex::new(None::<ProgressBar>);
+    move |event| {
+        let mut spinner = spinner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match event {
+            CompileEvent::Started { origin, size } => {
+                let bar = ProgressBar::new_spinner()
+                    .with_style(
+                        ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                            .expect("a valid template"),
+                    )
+                    .with_message(format!(
+                        "compiling {origin} ({:.1} MB), once: the result is cached",
+                        *size as f64 / 1e6
+                    ));
+                bar.enable_steady_tick(Duration::from_millis(100));
+                *spinner = Some(bar);
+            }
+            CompileEvent::Finished { .. } => {
+                if let Some(bar) = spinner.take() {
+                    bar.finish_and_clear();
+                }
+            }
         }
     }
 }

@@ -6,8 +6,10 @@ use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+use crate::cache::ArtifactCache;
 use crate::capabilities::HostInterface;
 use crate::capabilities::stdio::StdioMode;
+use crate::compile::{CompileEvent, CompileObserver};
 use crate::engine::{EngineSettings, Engines};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
@@ -44,6 +46,8 @@ pub(crate) struct HostInner<T: 'static> {
     pub(crate) registered: BTreeSet<String>,
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) new_data: Box<DataFactory<T>>,
+    pub(crate) cache: Option<ArtifactCache>,
+    pub(crate) on_compile: Option<CompileObserver>,
     runtime: OnceLock<tokio::runtime::Runtime>,
 }
 
@@ -58,6 +62,8 @@ pub struct HostBuilder<T: 'static = ()> {
     config: BTreeMap<String, String>,
     engine: EngineSettings,
     new_data: Box<DataFactory<T>>,
+    cache: Option<ArtifactCache>,
+    on_compile: Option<CompileObserver>,
 }
 
 impl Host<()> {
@@ -80,6 +86,8 @@ impl<T: Send + 'static> HostBuilder<T> {
             config: BTreeMap::new(),
             engine: EngineSettings::default(),
             new_data: Box::new(new_data),
+            cache: ArtifactCache::at_default_dir(),
+            on_compile: None,
         }
     }
 
@@ -135,6 +143,23 @@ impl<T: Send + 'static> HostBuilder<T> {
         self
     }
 
+    /// Where compiled components are kept; `None` compiles every load. By
+    /// default, [`ArtifactCache::at_default_dir`].
+    pub fn cache(mut self, cache: Option<ArtifactCache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
+    /// Called when a component has to be compiled (a cache miss), which
+    /// takes seconds for large plugins: the place for a progress indicator.
+    pub fn on_compile(
+        mut self,
+        observer: impl Fn(&CompileEvent<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_compile = Some(Arc::new(observer));
+        self
+    }
+
     pub fn build(self) -> Result<Host<T>> {
         let registered = self.interfaces.iter().map(|i| i.name.clone()).collect();
         Ok(Host {
@@ -149,6 +174,8 @@ impl<T: Send + 'static> HostBuilder<T> {
                 registered,
                 config: self.config,
                 new_data: self.new_data,
+                cache: self.cache,
+                on_compile: self.on_compile,
                 runtime: OnceLock::new(),
             }),
         })
@@ -205,7 +232,11 @@ impl<T: Send + 'static> Host<T> {
 
     async fn load(&self, request: LoadRequest) -> Result<Plugin<T>> {
         let host = self.clone();
-        // Compiling is CPU-bound; keep it off the async workers.
+        // Compiling is CPU-bound: on tokio, keep it off the async workers;
+        // elsewhere there is no blocking pool to move it to.
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Plugin::load(host, request);
+        }
         tokio::task::spawn_blocking(move || Plugin::load(host, request))
             .await
             .map_err(|e| Error::Runtime(format!("plugin loading was interrupted: {e}")))?
@@ -239,6 +270,11 @@ impl<T: Send + 'static> Host<T> {
     /// What this host grants.
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
+    }
+
+    /// Where compiled components are kept, if anywhere.
+    pub fn cache(&self) -> Option<&ArtifactCache> {
+        self.inner.cache.as_ref()
     }
 }
 

@@ -22,7 +22,9 @@
 //! [`Error`], whose variants say what went wrong without parsing messages.
 
 mod bindings;
+mod cache;
 mod capabilities;
+mod compile;
 mod dynamic;
 mod engine;
 mod error;
@@ -37,8 +39,10 @@ mod source;
 mod store;
 mod values;
 
+pub use cache::{ArtifactCache, CacheInfo};
 pub use capabilities::stdio::StdioMode;
 pub use capabilities::{HostInterface, LinkFn};
+pub use compile::{CompileEvent, CompileObserver};
 pub use error::{Error, Limit, Result};
 pub use host::{Host, HostBuilder};
 pub use inspect::{Inspection, inspect};

@@ -10,6 +10,7 @@ use wasmtime::component::{Component, InstancePre};
 use crate::capabilities::imports::ImportRules;
 use crate::capabilities::linker;
 use crate::capabilities::network::NetAllowList;
+use crate::compile::Compiler;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::instance::Instance;
@@ -99,13 +100,14 @@ impl<T: Send + 'static> Plugin<T> {
                 settings.default_limits.with(&m.limits)
             })
             .min(&settings.max_limits);
-        let engine = settings.engines.get(limits.fuel.is_some())?;
         let bytes = request.bytes;
-        let component =
-            Component::new(engine, &bytes.bytes).map_err(|e| Error::InvalidComponent {
-                origin: bytes.origin.clone(),
-                reason: format!("{e:#}"),
-            })?;
+        let (flavor, component) = Compiler {
+            engines: &settings.engines,
+            cache: settings.cache.as_ref(),
+            observer: settings.on_compile.as_ref(),
+        }
+        .compile(&bytes, limits.fuel.is_some())?;
+        let engine = component.engine();
         ImportRules {
             plugin: &name,
             registered: &settings.registered,
@@ -113,7 +115,7 @@ impl<T: Send + 'static> Plugin<T> {
             requested: &requested,
         }
         .check(&component, engine)?;
-        let pre = linker(engine, &settings.interfaces, &grants.interfaces)?
+        let pre = linker(engine, flavor, &settings.interfaces, &grants.interfaces)?
             .instantiate_pre(&component)
             .map_err(|e| Error::Link {
                 plugin: name.to_string(),

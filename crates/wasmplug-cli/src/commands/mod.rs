@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod cache;
 pub mod call;
 pub mod check;
 pub mod inspect;

@@ -20,6 +20,7 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
+use crate::engine::Flavor;
 use crate::error::{Error, Result};
 use crate::manifest::Access;
 use crate::policy::{Grants, unversioned};
@@ -74,16 +75,19 @@ impl<T: 'static> HostInterface<T> {
     }
 }
 
-/// A linker holding WASI, the default host interface and exactly the host
-/// interfaces granted to one plugin.
+/// A linker holding WASI (0.3 too on a concurrent engine), the default host
+/// interface and exactly the host interfaces granted to one plugin.
 pub(crate) fn linker<T: Send + 'static>(
     engine: &Engine,
+    flavor: Flavor,
     interfaces: &[HostInterface<T>],
     granted: &BTreeSet<String>,
 ) -> Result<Linker<StoreData<T>>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(Error::runtime)?;
-    wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(Error::runtime)?;
+    if flavor.concurrent {
+        wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(Error::runtime)?;
+    }
     host_api::add_to_linker(&mut linker).map_err(Error::runtime)?;
     for interface in interfaces.iter().filter(|i| granted.contains(&i.name)) {
         (interface.link)(&mut linker).map_err(|e| {

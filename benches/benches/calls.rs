@@ -1,0 +1,188 @@
+//! Call overhead: the same typed calls through wasmplug and through raw
+//! wasmtime in its fastest configuration (component-model concurrency off,
+//! no epoch or fuel checks, synchronous calls), side by side.
+//!
+//! `cargo bench -p wasmplug-benches` prints criterion's estimates; the ratios
+//! are in benches/README.md.
+
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use wasmtime::component::{Component, InstancePre, Linker, ResourceTable, TypedFunc};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use wasmplug::{ArtifactCache, Host, Instance, Plugin};
+use wasmplug_tests::guest;
+
+const SIZES: [usize; 3] = [1 << 10, 64 << 10, 1 << 20];
+
+/// Raw wasmtime's store data: just WASI, which the Rust guest imports.
+struct Raw {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Raw {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn raw_store(engine: &Engine) -> Store<Raw> {
+    Store::new(
+        engine,
+        Raw {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        },
+    )
+}
+
+fn raw_instance() -> (Store<Raw>, wasmtime::component::Instance, InstancePre<Raw>) {
+    let mut config = Config::new();
+    config.concurrency_support(false);
+    let engine = Engine::new(&config).unwrap();
+    let component = Component::from_file(&engine, guest("bench")).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let pre = linker.instantiate_pre(&component).unwrap();
+    let mut store = raw_store(&engine);
+    let instance = pre.instantiate(&mut store).unwrap();
+    (store, instance, pre)
+}
+
+fn raw_func<P, R>(
+    store: &mut Store<Raw>,
+    instance: &wasmtime::component::Instance,
+    name: &str,
+) -> TypedFunc<P, R>
+where
+    P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+    R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift,
+{
+    instance.get_typed_func::<P, R>(&mut *store, name).unwrap()
+}
+
+fn plug_plugin(runtime: &tokio::runtime::Runtime) -> Plugin {
+    let host = Host::builder()
+        .cache(ArtifactCache::at_default_dir())
+        .build()
+        .unwrap();
+    runtime.block_on(host.load_file(guest("bench"))).unwrap()
+}
+
+fn plug_func<P, R>(instance: &mut Instance, name: &str) -> TypedFunc<P, R>
+where
+    P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+    R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift,
+{
+    let func = instance.func(name).unwrap();
+    func.typed::<P, R>(instance.store()).unwrap()
+}
+
+/// Runs `call` `iters` times inside one `block_on`, so the runtime's entry
+/// cost is not charged to every call.
+fn timed<R>(
+    runtime: &tokio::runtime::Runtime,
+    iters: u64,
+    mut call: impl AsyncFnMut() -> R,
+) -> Duration {
+    runtime.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            std::hint::black_box(call().await);
+        }
+        start.elapsed()
+    })
+}
+
+fn calls(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mut store, raw, pre) = raw_instance();
+    let plugin = plug_plugin(&runtime);
+    let mut plug = runtime.block_on(plugin.instantiate()).unwrap();
+
+    let mut group = c.benchmark_group("instantiate");
+    group.bench_function("raw wasmtime", |b| {
+        b.iter(|| {
+            let mut store = raw_store(pre.engine());
+            pre.instantiate(&mut store).unwrap();
+            store
+        })
+    });
+    group.bench_function("wasmplug", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                plugin.instantiate().await.unwrap()
+            })
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("add");
+    let add = raw_func::<(u32, u32), (u32,)>(&mut store, &raw, "add");
+    group.bench_function("raw wasmtime", |b| {
+        b.iter(|| add.call(&mut store, (1, 2)).unwrap())
+    });
+    let plug_add = plug_func::<(u32, u32), (u32,)>(&mut plug, "add");
+    group.bench_function("wasmplug", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                plug.call(async |s| plug_add.call_async(s, (1, 2)).await)
+                    .await
+                    .unwrap()
+            })
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("greet");
+    let greet = raw_func::<(&str,), (String,)>(&mut store, &raw, "greet");
+    group.bench_function("raw wasmtime", |b| {
+        b.iter(|| greet.call(&mut store, ("world",)).unwrap())
+    });
+    let plug_greet = plug_func::<(&str,), (String,)>(&mut plug, "greet");
+    group.bench_function("wasmplug", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                plug.call(async |s| plug_greet.call_async(s, ("world",)).await)
+                    .await
+                    .unwrap()
+            })
+        })
+    });
+    group.finish();
+
+    for export in ["echo", "transform"] {
+        let mut group = c.benchmark_group(export);
+        let raw_bytes = raw_func::<(&[u8],), (Vec<u8>,)>(&mut store, &raw, export);
+        let plug_bytes = plug_func::<(&[u8],), (Vec<u8>,)>(&mut plug, export);
+        for size in SIZES {
+            let data = vec![b'a'; size];
+            group.throughput(Throughput::Bytes(size as u64));
+            group.bench_with_input(BenchmarkId::new("raw wasmtime", size), &data, |b, data| {
+                b.iter(|| raw_bytes.call(&mut store, (data,)).unwrap())
+            });
+            group.bench_with_input(BenchmarkId::new("wasmplug", size), &data, |b, data| {
+                b.iter_custom(|iters| {
+                    timed(&runtime, iters, async || {
+                        plug.call(async |s| plug_bytes.call_async(s, (data,)).await)
+                            .await
+                            .unwrap()
+                    })
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, calls);
+criterion_main!(benches);

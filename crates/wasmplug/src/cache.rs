@@ -1,0 +1,341 @@
+//! Compiled components on disk, so each is compiled once per engine.
+//!
+//! An entry lives at `DIR/ENGINE/SHA256.cwasm`: `ENGINE` is a digest of the
+//! engine's compatibility hash (wasmtime version and every setting that
+//! changes compiled code), `SHA256` the component's identity. Its content is
+//! a header (a magic string and the SHA-256 of the artifact) followed by the
+//! artifact wasmtime serialized. Entries are written to a temporary file and
+//! renamed into place, so a reader never sees half an entry and two
+//! processes filling the same entry both succeed. An entry that fails any
+//! check is deleted and the component compiled again. Reading an entry
+//! refreshes its modification time, which pruning uses to drop the least
+//! recently used entries first.
+
+use std::fs::{self, File};
+use std::hash::{Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Engine, Precompiled};
+
+use crate::source::Sha256Digest;
+
+/// Identifies a wasmplug cache entry and its format version.
+const MAGIC: &[u8; 16] = b"wasmplug-cwasm1\0";
+const HEADER: usize = MAGIC.len() + 32;
+const EXTENSION: &str = "cwasm";
+
+/// The default size cap: past it, `prune` drops the least recently used.
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+/// A directory of compiled components.
+#[derive(Debug, Clone)]
+pub struct ArtifactCache {
+    dir: PathBuf,
+    max_bytes: u64,
+}
+
+/// What a cache holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheInfo {
+    pub dir: PathBuf,
+    pub entries: usize,
+    pub bytes: u64,
+    pub max_bytes: u64,
+}
+
+impl ArtifactCache {
+    /// A cache in `dir`, pruned to `max_bytes` after each new entry.
+    pub fn new(dir: impl Into<PathBuf>, max_bytes: u64) -> Self {
+        ArtifactCache {
+            dir: dir.into(),
+            max_bytes,
+        }
+    }
+
+    /// `$WASMPLUG_CACHE_DIR`, or `wasmplug` in the platform's cache directory
+    /// (`$XDG_CACHE_HOME`, `~/.cache`, `~/Library/Caches`, ...).
+    pub fn default_dir() -> Option<PathBuf> {
+        std::env::var_os("WASMPLUG_CACHE_DIR")
+            .map(PathBuf::from)
+            .or_else(|| dirs::cache_dir().map(|d| d.join("wasmplug")))
+    }
+
+    /// The cache in [`Self::default_dir`], if there is one.
+    pub fn at_default_dir() -> Option<Self> {
+        Self::default_dir().map(|dir| Self::new(dir, DEFAULT_MAX_BYTES))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn entry(&self, engine: &Engine, component: &Sha256Digest) -> PathBuf {
+        let mut hasher = std::hash::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        self.dir
+            .join(format!("{:016x}", hasher.finish()))
+            .join(format!("{component}.{EXTENSION}"))
+    }
+
+    /// The compiled component, if a sound entry exists for this engine.
+    pub(crate) fn load(&self, engine: &Engine, component: &Sha256Digest) -> Option<Component> {
+        let path = self.entry(engine, component);
+        let bytes = fs::read(&path).ok()?;
+        let Some(artifact) = verified_artifact(&bytes) else {
+            tracing::warn!(path = %path.display(), "discarding a corrupt compiled-component cache entry");
+            let _ = fs::remove_file(&path);
+            return None;
+        };
+        // SAFETY: wasmtime trusts serialized artifacts to be its own output.
+        // This one is: it sits under this engine's compatibility hash in a
+        // directory only this user writes to, its digest matches the one
+        // written with it (so it is not truncated or damaged), and wasmtime
+        // recognizes it as a component compiled for this engine.
+        match unsafe { Component::deserialize(engine, artifact) } {
+            Ok(compiled) => {
+                if let Ok(file) = File::options().append(true).open(&path) {
+                    let _ = file.set_modified(SystemTime::now());
+                }
+                Some(compiled)
+            }
+            Err(error) => {
+                tracing::warn!(path = %path.display(), "discarding a cache entry wasmtime refused: {error:#}");
+                let _ = fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    /// Saves a compiled component; failures only cost a later recompile.
+    pub(crate) fn store(&self, engine: &Engine, digest: &Sha256Digest, compiled: &Component) {
+        let path = self.entry(engine, digest);
+        if let Err(error) = self.write_entry(&path, compiled) {
+            tracing::warn!(path = %path.display(), "cannot write the compiled-component cache: {error:#}");
+            return;
+        }
+        if let Err(error) = self.prune(self.max_bytes) {
+            tracing::warn!(dir = %self.dir.display(), "cannot prune the compiled-component cache: {error}");
+        }
+    }
+
+    fn write_entry(&self, path: &Path, compiled: &Component) -> std::io::Result<()> {
+        let artifact = compiled.serialize().map_err(std::io::Error::other)?;
+        let dir = path.parent().expect("entries sit in an engine directory");
+        fs::create_dir_all(dir)?;
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        file.write_all(MAGIC)?;
+        file.write_all(&Sha256::digest(&artifact))?;
+        file.write_all(&artifact)?;
+        file.as_file().sync_data()?;
+        file.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// Entries with their sizes and last use, oldest first.
+    fn entries(&self) -> std::io::Result<Vec<(PathBuf, u64, SystemTime)>> {
+        let mut entries = Vec::new();
+        let engines = match fs::read_dir(&self.dir) {
+            Ok(engines) => engines,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(entries),
+            Err(e) => return Err(e),
+        };
+        for engine in engines {
+            let engine = engine?.path();
+            if !engine.is_dir() {
+                continue;
+            }
+            for entry in fs::read_dir(&engine)? {
+                let path = entry?.path();
+                if path.extension().is_some_and(|e| e == EXTENSION) {
+                    let meta = fs::metadata(&path)?;
+                    entries.push((path, meta.len(), meta.modified()?));
+                }
+            }
+        }
+        entries.sort_by_key(|(_, _, used)| *used);
+        Ok(entries)
+    }
+
+    pub fn info(&self) -> std::io::Result<CacheInfo> {
+        let entries = self.entries()?;
+        Ok(CacheInfo {
+            dir: self.dir.clone(),
+            entries: entries.len(),
+            bytes: entries.iter().map(|(_, size, _)| size).sum(),
+            max_bytes: self.max_bytes,
+        })
+    }
+
+    /// Removes the least recently used entries until at most `max_bytes`
+    /// remain; returns how many were removed.
+    pub fn prune(&self, max_bytes: u64) -> std::io::Result<usize> {
+        let entries = self.entries()?;
+        let mut total: u64 = entries.iter().map(|(_, size, _)| size).sum();
+        let mut removed = 0;
+        for (path, size, _) in entries {
+            if total <= max_bytes {
+                break;
+            }
+            match fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+            total -= size;
+        }
+        Ok(removed)
+    }
+
+    /// Removes every entry; returns how many there were.
+    pub fn clear(&self) -> std::io::Result<usize> {
+        self.prune(0)
+    }
+}
+
+/// The artifact inside an entry, if the header is ours and its digest
+/// matches and wasmtime recognizes it as a compiled component.
+fn verified_artifact(entry: &[u8]) -> Option<&[u8]> {
+    if entry.len() < HEADER || &entry[..MAGIC.len()] != MAGIC {
+        return None;
+    }
+    let (digest, artifact) = entry[MAGIC.len()..].split_at(32);
+    if Sha256::digest(artifact).as_slice() != digest {
+        return None;
+    }
+    matches!(
+        Engine::detect_precompiled(artifact),
+        Some(Precompiled::Component)
+    )
+    .then_some(artifact)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMPONENT: &str = r#"(component
+        (core module $m (func (export "f") (result i32) i32.const 7))
+        (core instance $i (instantiate $m))
+        (func (export "f") (result u32) (canon lift (core func $i "f"))))"#;
+
+    fn setup() -> (
+        tempfile::TempDir,
+        ArtifactCache,
+        Engine,
+        Component,
+        Sha256Digest,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ArtifactCache::new(dir.path(), DEFAULT_MAX_BYTES);
+        let engine = Engine::default();
+        let bytes = wat::parse_str(COMPONENT).unwrap();
+        let component = Component::new(&engine, &bytes).unwrap();
+        let digest = Sha256Digest(Sha256::digest(&bytes).into());
+        (dir, cache, engine, component, digest)
+    }
+
+    #[test]
+    fn stored_entries_load_back() {
+        let (_dir, cache, engine, component, digest) = setup();
+        assert!(cache.load(&engine, &digest).is_none());
+        cache.store(&engine, &digest, &component);
+        assert!(cache.load(&engine, &digest).is_some());
+        assert_eq!(cache.info().unwrap().entries, 1);
+    }
+
+    #[test]
+    fn damaged_entries_are_discarded() {
+        let (_dir, cache, engine, component, digest) = setup();
+        cache.store(&engine, &digest, &component);
+        let path = cache.entry(&engine, &digest);
+        let good = fs::read(&path).unwrap();
+        let flipped = {
+            let mut bytes = good.clone();
+            let last = bytes.len() - 100;
+            bytes[last] ^= 0xff;
+            bytes
+        };
+        let mut foreign = good.clone();
+        foreign[..MAGIC.len()].copy_from_slice(b"somebody-else!!\0");
+        for damaged in [
+            good[..good.len() / 2].to_vec(),
+            flipped,
+            foreign,
+            Vec::new(),
+        ] {
+            fs::write(&path, &damaged).unwrap();
+            assert!(cache.load(&engine, &digest).is_none());
+            assert!(!path.exists(), "a damaged entry is removed");
+        }
+    }
+
+    #[test]
+    fn an_artifact_wasmtime_refuses_is_discarded() {
+        let (_dir, cache, engine, component, digest) = setup();
+        // A well-formed entry holding a core module, not a component.
+        let module = wasmtime::Module::new(&engine, wat::parse_str("(module)").unwrap()).unwrap();
+        let artifact = module.serialize().unwrap();
+        let path = cache.entry(&engine, &digest);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut entry = MAGIC.to_vec();
+        entry.extend_from_slice(&Sha256::digest(&artifact));
+        entry.extend_from_slice(&artifact);
+        fs::write(&path, entry).unwrap();
+        assert!(cache.load(&engine, &digest).is_none());
+        assert!(!path.exists());
+        cache.store(&engine, &digest, &component);
+        assert!(cache.load(&engine, &digest).is_some());
+    }
+
+    #[test]
+    fn concurrent_fills_of_one_entry_are_safe() {
+        let (_dir, cache, engine, component, digest) = setup();
+        std::thread::scope(|scope| {
+            for _ in 0..8 {
+                scope.spawn(|| cache.store(&engine, &digest, &component));
+                scope.spawn(|| {
+                    // Readers see either no entry or a whole one.
+                    if let Some(loaded) = cache.load(&engine, &digest) {
+                        drop(loaded);
+                    }
+                });
+            }
+        });
+        assert!(cache.load(&engine, &digest).is_some());
+        assert_eq!(
+            cache.info().unwrap().entries,
+            1,
+            "no temporary files remain"
+        );
+    }
+
+    #[test]
+    fn pruning_drops_the_least_recently_used_first() {
+        let (_dir, cache, engine, component, _) = setup();
+        let digests: Vec<Sha256Digest> = (0u8..3).map(|i| Sha256Digest([i; 32])).collect();
+        for (age, digest) in digests.iter().enumerate() {
+            cache.store(&engine, digest, &component);
+            let file = File::options()
+                .append(true)
+                .open(cache.entry(&engine, digest))
+                .unwrap();
+            let when = SystemTime::now() - std::time::Duration::from_secs(100 - age as u64 * 10);
+            file.set_modified(when).unwrap();
+        }
+        // Using the oldest makes it the most recent.
+        assert!(cache.load(&engine, &digests[0]).is_some());
+        let size = cache.info().unwrap().bytes / 3;
+        assert_eq!(cache.prune(size * 2).unwrap(), 1);
+        assert!(
+            !cache.entry(&engine, &digests[1]).exists(),
+            "least recently used"
+        );
+        assert!(cache.entry(&engine, &digests[0]).exists());
+        assert_eq!(cache.clear().unwrap(), 2);
+        assert_eq!(cache.info().unwrap().entries, 0);
+    }
+}
