@@ -131,6 +131,13 @@ fn calls(c: &mut Criterion) {
     group.bench_function("raw wasmtime", |b| {
         b.iter(|| add.call(&mut store, (1, 2)).unwrap())
     });
+    group.bench_function("raw wasmtime async", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                add.call_async(&mut store, (1, 2)).await.unwrap()
+            })
+        })
+    });
     let plug_add = plug_func::<(u32, u32), (u32,)>(&mut plug, "add");
     group.bench_function("wasmplug", |b| {
         b.iter_custom(|iters| {

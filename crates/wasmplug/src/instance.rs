@@ -6,7 +6,11 @@
 //! Instantiation itself runs under the same guard, since a component's
 //! start-up code and initial memories count against the limits too.
 
+use std::future::{Future, poll_fn};
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
 
 use wasmtime::component::{Func, Instance as ComponentInstance, Val};
 use wasmtime::{Store, Trap, UpdateDeadline, WasmBacktrace};
@@ -226,37 +230,43 @@ async fn guarded<T: Send + 'static, R>(
     limits: &Limits,
     call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
 ) -> Result<R> {
-    let context = store.data().context();
-    let (name, budget) = (context.name.clone(), context.budget.clone());
-    let (stdout, stderr) = (context.stdout.clone(), context.stderr.clone());
-    budget.reset(limits);
+    store.data().context().budget.reset(limits);
     store.set_epoch_deadline(1);
     if let Some(fuel) = limits.fuel {
         store.set_fuel(fuel).map_err(Error::runtime)?;
     }
-    let outcome = tokio::time::timeout(limits.timeout, call(store)).await;
-    stdout.flush_pending();
-    stderr.flush_pending();
+    let outcome = within(limits.timeout, call(store)).await;
+    let context = store.data().context();
+    context.stdout.flush_pending();
+    context.stderr.flush_pending();
     match outcome {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(classify(error, &name, &budget, limits, &stderr)),
-        Err(_elapsed) => Err(Error::Deadline {
-            plugin: name.to_string(),
+        Some(Ok(value)) => Ok(value),
+        Some(Err(error)) => Err(classify(error, context, limits)),
+        None => Err(Error::Deadline {
+            plugin: context.name.to_string(),
             timeout: limits.timeout,
         }),
     }
 }
 
+/// Runs `future` until it finishes or `timeout` passes (`None`). The timer
+/// is armed only when the first poll does not finish the call: most calls
+/// never wait, and arming a timer costs more than such a call.
+async fn within<F: Future>(timeout: Duration, future: F) -> Option<F::Output> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut future = pin!(future);
+    if let Poll::Ready(output) = poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
+        return Some(output);
+    }
+    tokio::time::timeout_at(deadline, future).await.ok()
+}
+
 /// Turns a failed call into its typed error, from what was recorded and the
 /// error's type, never its message.
-fn classify(
-    error: wasmtime::Error,
-    plugin: &str,
-    budget: &CallBudget,
-    limits: &Limits,
-    stderr: &PluginOutput,
-) -> Error {
-    let limit = budget
+fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) -> Error {
+    let plugin = &*context.name;
+    let limit = context
+        .budget
         .tripped()
         .or_else(|| match error.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => Some(Limit::Fuel),
@@ -292,6 +302,6 @@ fn classify(
         plugin: plugin.to_string(),
         message,
         backtrace: error.downcast_ref::<WasmBacktrace>().map(|b| b.to_string()),
-        stderr_tail: stderr.tail(),
+        stderr_tail: context.stderr.tail(),
     }
 }
