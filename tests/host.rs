@@ -315,3 +315,28 @@ fn the_declared_wasmtime_version_is_the_pinned_one() {
     );
     assert!(manifest.contains(&pin), "Cargo.toml does not pin {pin}");
 }
+
+#[test]
+fn hosts_plugins_and_instances_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Host>();
+    send_sync::<wasmplug::Plugin>();
+    send::<wasmplug::Instance>();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_plugin_serves_many_tasks_at_once() {
+    let plugin = host(Policy::default())
+        .load_file(guest("hello"))
+        .await
+        .unwrap();
+    let calls = (0..16).map(|i| {
+        let plugin = plugin.clone();
+        tokio::spawn(async move { (i, plugin.run(&i.to_string()).await) })
+    });
+    for call in calls {
+        let (i, output) = call.await.unwrap();
+        assert_eq!(output.unwrap(), format!("Hello, {i}!"));
+    }
+}

@@ -191,5 +191,50 @@ fn calls(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, calls);
+/// Calls per second on one and on two threads, each thread with its own
+/// instance of the same plugin: the time per call should halve.
+fn throughput(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let plugin = plug_plugin(&runtime);
+    let mut group = c.benchmark_group("throughput greet");
+    group.throughput(Throughput::Elements(1));
+    for threads in [1u64, 2] {
+        group.bench_function(BenchmarkId::new("wasmplug threads", threads), |b| {
+            b.iter_custom(|iters| {
+                let per_thread = iters.div_ceil(threads);
+                let ready = std::sync::Barrier::new(threads as usize + 1);
+                std::thread::scope(|scope| {
+                    for _ in 0..threads {
+                        scope.spawn(|| {
+                            let runtime = tokio::runtime::Builder::new_current_thread()
+                                .enable_all()
+                                .build()
+                                .unwrap();
+                            let mut instance = runtime.block_on(plugin.instantiate()).unwrap();
+                            let greet = plug_func::<(&str,), (String,)>(&mut instance, "greet");
+                            ready.wait();
+                            timed(&runtime, per_thread, async || {
+                                instance
+                                    .call(async |s| greet.call_async(s, ("world",)).await)
+                                    .await
+                                    .unwrap()
+                            });
+                        });
+                    }
+                    ready.wait();
+                    let start = Instant::now();
+                    // The scope joins every thread before it returns.
+                    start
+                })
+                .elapsed()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, calls, throughput);
 criterion_main!(benches);
