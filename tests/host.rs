@@ -6,7 +6,7 @@ use std::time::Duration;
 use wasmplug::{
     Access, DirGrant, EnvGrant, Error, Host, HostBuilder, Limits, NetPattern, Policy, SourceKind,
 };
-use wasmplug_tests::{guest, staged};
+use wasmplug_tests::{guest, guest_for, staged};
 
 const HELLO_MANIFEST: &str = r#"
 [plugin]
@@ -72,7 +72,10 @@ async fn identity_is_the_sha256_of_the_component() {
 #[tokio::test]
 async fn preview1_command_module_is_componentized_and_runs() {
     let host = Host::builder().implicit_requests(true).build().unwrap();
-    let plugin = host.load_file(guest("p1-command")).await.unwrap();
+    let plugin = host
+        .load_file(guest_for("wasm32-wasip1", "command"))
+        .await
+        .unwrap();
     assert_eq!(plugin.source_kind(), SourceKind::Preview1Command);
     let mut instance = plugin.instantiate().await.unwrap();
     let results = instance.call_wave("wasi:cli/run#run", &[]).await.unwrap();

@@ -30,14 +30,8 @@ fn built() -> &'static Path {
         let target = guest_target_dir();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         for args in [
-            &[
-                "--target",
-                "wasm32-wasip2",
-                "--workspace",
-                "--exclude",
-                "p1-command",
-            ][..],
-            &["--target", "wasm32-wasip1", "-p", "p1-command"][..],
+            &["--target", "wasm32-wasip2"][..],
+            &["--target", "wasm32-wasip1", "-p", "command"][..],
         ] {
             // The guest workspace's own .cargo/config.toml applies only when
             // cargo runs from inside it.
@@ -78,20 +72,24 @@ fn ensure_targets(targets: &[&str]) {
     assert!(status.success(), "rustup target add {missing:?} failed");
 }
 
-/// The path of a built test plugin, e.g. `guest("hello")`.
+/// The path of a test plugin built for `wasm32-wasip2`, e.g. `guest("hello")`.
 pub fn guest(name: &str) -> PathBuf {
-    let target = if name == "p1-command" {
-        "wasm32-wasip1"
-    } else {
-        "wasm32-wasip2"
-    };
-    let release = built().join(target).join("release");
-    // Libraries are named with underscores, binaries as written.
-    [name.replace('-', "_"), name.to_string()]
-        .iter()
-        .map(|stem| release.join(format!("{stem}.wasm")))
-        .find(|path| path.exists())
-        .unwrap_or_else(|| panic!("test plugin {name} was not built in {}", release.display()))
+    guest_for("wasm32-wasip2", name)
+}
+
+/// The path of a test plugin built for `target`; only `command` is built for
+/// `wasm32-wasip1`.
+pub fn guest_for(target: &str, name: &str) -> PathBuf {
+    let path = built()
+        .join(target)
+        .join("release")
+        .join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "test plugin {} was not built",
+        path.display()
+    );
+    path
 }
 
 /// Copies a guest into a fresh directory, optionally with a `plugin.toml`,

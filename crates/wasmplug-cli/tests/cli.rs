@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use wasmplug_tests::{guest, staged};
+use wasmplug_tests::{guest, guest_for, staged};
 
 fn wasmplug(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wasmplug"))
@@ -216,19 +216,22 @@ fn call_failures_are_one_line() {
 
 #[test]
 fn run_passes_args_stdout_and_exit_code() {
-    for command in ["p2-command", "p1-command"] {
-        let file = guest(command);
+    for target in ["wasm32-wasip2", "wasm32-wasip1"] {
+        let file = guest_for(target, "command");
         let output = wasmplug(&["run", path(&file), "a", "b"]);
         assert_success(&output);
-        let out = stdout(&output);
-        assert!(out.contains("hello from p"), "{command}: {out}");
-        assert!(out.contains('a') && out.contains('b'), "{command}: {out}");
+        let version = if target == "wasm32-wasip1" {
+            "p1"
+        } else {
+            "p2"
+        };
+        assert_eq!(stdout(&output), format!("hello from {version}\na\nb\n"));
         // Both toolchains exit through WASI 0.2's `exit(err)`: status 1.
         let output = wasmplug(&["run", path(&file), "42"]);
         assert_eq!(
             output.status.code(),
             Some(1),
-            "{command}: {}",
+            "{target}: {}",
             stderr(&output)
         );
         assert_eq!(stderr(&output), "", "a guest's own exit is not an error");

@@ -14,29 +14,19 @@ use crate::values;
 impl<T: Send + 'static> Instance<T> {
     /// Calls `export` with arguments in WAVE; returns the results in WAVE.
     pub async fn call_wave(&mut self, export: &str, args: &[String]) -> Result<Vec<String>> {
-        let func = self.func(export)?;
-        let params = self.param_types(export, func, args.len())?;
-        let args = params
-            .iter()
-            .zip(args)
-            .map(|(ty, text)| values::parse_wave(export, ty, text))
-            .collect::<Result<Vec<_>>>()?;
-        let results = self.call_checked(func, &args).await?;
+        let results = self
+            .call_converted(export, args, |ty, text| {
+                values::parse_wave(export, ty, text)
+            })
+            .await?;
         results.iter().map(values::to_wave).collect()
     }
 
     /// Calls `export` with JSON arguments; returns the single result as JSON
     /// (`null` for none, an array for several).
     pub async fn call_json(&mut self, export: &str, args: &[Json]) -> Result<Json> {
-        let func = self.func(export)?;
-        let params = self.param_types(export, func, args.len())?;
-        let args = params
-            .iter()
-            .zip(args)
-            .map(|(ty, json)| values::from_json(export, ty, json))
-            .collect::<Result<Vec<_>>>()?;
         let mut results: Vec<Json> = self
-            .call_checked(func, &args)
+            .call_converted(export, args, |ty, json| values::from_json(export, ty, json))
             .await?
             .iter()
             .map(values::to_json)
@@ -46,6 +36,23 @@ impl<T: Send + 'static> Instance<T> {
             1 => results.remove(0),
             _ => Json::Array(results),
         })
+    }
+
+    /// Converts each argument to its parameter's type, then calls.
+    async fn call_converted<A>(
+        &mut self,
+        export: &str,
+        args: &[A],
+        convert: impl Fn(&Type, &A) -> Result<Val>,
+    ) -> Result<Vec<Val>> {
+        let func = self.func(export)?;
+        let params = self.param_types(export, func, args.len())?;
+        let args = params
+            .iter()
+            .zip(args)
+            .map(|(ty, arg)| convert(ty, arg))
+            .collect::<Result<Vec<_>>>()?;
+        self.call_checked(func, &args).await
     }
 
     fn param_types(&mut self, export: &str, func: Func, given: usize) -> Result<Vec<Type>> {
