@@ -51,7 +51,9 @@ pub struct Manifest {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginInfo {
+    #[serde(deserialize_with = "check::name")]
     pub name: String,
+    #[serde(deserialize_with = "check::version")]
     pub version: String,
     #[serde(default)]
     pub description: Option<String>,
@@ -66,13 +68,13 @@ pub struct PluginInfo {
 #[serde(deny_unknown_fields)]
 pub struct Permissions {
     /// Real wall and monotonic clocks; without them both read zero.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "check::optional_reason")]
     pub clocks: Option<String>,
     /// Secure randomness; without it the guest gets a fixed sequence.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "check::optional_reason")]
     pub random: Option<String>,
     /// The host's standard input.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "check::optional_reason")]
     pub stdin: Option<String>,
     #[serde(default)]
     pub dirs: Vec<DirRequest>,
@@ -89,9 +91,11 @@ pub struct Permissions {
 #[serde(deny_unknown_fields)]
 pub struct DirRequest {
     /// The path the guest opens, e.g. `/data`.
+    #[serde(deserialize_with = "check::non_empty")]
     pub path: String,
     #[serde(default)]
     pub access: Access,
+    #[serde(deserialize_with = "check::reason")]
     pub reason: String,
 }
 
@@ -108,7 +112,9 @@ pub enum Access {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvRequest {
+    #[serde(deserialize_with = "check::env_name")]
     pub name: String,
+    #[serde(deserialize_with = "check::reason")]
     pub reason: String,
 }
 
@@ -116,7 +122,9 @@ pub struct EnvRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetRequest {
+    #[serde(deserialize_with = "check::net_pattern")]
     pub host: String,
+    #[serde(deserialize_with = "check::reason")]
     pub reason: String,
 }
 
@@ -124,7 +132,9 @@ pub struct NetRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InterfaceRequest {
+    #[serde(deserialize_with = "check::non_empty")]
     pub name: String,
+    #[serde(deserialize_with = "check::reason")]
     pub reason: String,
 }
 
@@ -137,15 +147,10 @@ impl Manifest {
 
     /// Parses manifest text; `path` only labels errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let manifest: Manifest = toml::from_str(text).map_err(|e| Error::Manifest {
+        toml::from_str(text).map_err(|e| Error::Manifest {
             path: path.to_path_buf(),
             message: describe_toml_error(text, &e),
-        })?;
-        manifest.validate().map_err(|message| Error::Manifest {
-            path: path.to_path_buf(),
-            message,
-        })?;
-        Ok(manifest)
+        })
     }
 
     /// Finds `plugin.toml` beside a component file, if there is one.
@@ -153,72 +158,91 @@ impl Manifest {
         let candidate = component.parent()?.join(MANIFEST_FILE);
         candidate.is_file().then_some(candidate)
     }
-
-    fn validate(&self) -> std::result::Result<(), String> {
-        let info = &self.plugin;
-        if info.name.is_empty()
-            || !info
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(format!(
-                "plugin.name `{}` must be non-empty and use only letters, digits, `-` and `_`",
-                info.name
-            ));
-        }
-        if !is_semver(&info.version) {
-            return Err(format!(
-                "plugin.version `{}` is not a version like 1.2.3",
-                info.version
-            ));
-        }
-        let perms = &self.permissions;
-        for dir in &perms.dirs {
-            if dir.path.is_empty() {
-                return Err("permissions.dirs: `path` must not be empty".into());
-            }
-        }
-        for env in &perms.env {
-            if env.name.is_empty() || env.name.contains('=') {
-                return Err(format!(
-                    "permissions.env: `{}` is not a variable name",
-                    env.name
-                ));
-            }
-        }
-        for net in &perms.net {
-            crate::policy::NetPattern::parse(&net.host)
-                .map_err(|e| format!("permissions.net: {e}"))?;
-        }
-        let reasons = perms
-            .dirs
-            .iter()
-            .map(|d| &d.reason)
-            .chain(perms.env.iter().map(|e| &e.reason))
-            .chain(perms.net.iter().map(|n| &n.reason))
-            .chain(perms.interfaces.iter().map(|i| &i.reason))
-            .chain(perms.clocks.iter())
-            .chain(perms.random.iter())
-            .chain(perms.stdin.iter());
-        for reason in reasons {
-            if reason.trim().is_empty() {
-                return Err(
-                    "every permission needs a `reason` saying why the plugin needs it".into(),
-                );
-            }
-        }
-        Ok(())
-    }
 }
 
-fn is_semver(text: &str) -> bool {
-    let core = text.split(['-', '+']).next().unwrap_or("");
-    let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+/// Checks run while the manifest is read, so that toml reports each failure
+/// with the line and column of the offending value.
+mod check {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer};
+
+    fn string<'de, D: Deserializer<'de>>(
+        d: D,
+        valid: impl FnOnce(&str) -> Result<(), String>,
+    ) -> Result<String, D::Error> {
+        let value = String::deserialize(d)?;
+        valid(&value).map_err(D::Error::custom)?;
+        Ok(value)
+    }
+
+    pub(super) fn name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        string(d, |name| {
+            let fine = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            fine.then_some(()).ok_or_else(|| {
+                format!("`{name}` is not a plugin name: use letters, digits, `-` and `_`")
+            })
+        })
+    }
+
+    pub(super) fn version<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        string(d, |version| {
+            let core = version.split(['-', '+']).next().unwrap_or("");
+            let parts: Vec<&str> = core.split('.').collect();
+            let fine = parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+            fine.then_some(())
+                .ok_or_else(|| format!("`{version}` is not a version like 1.2.3"))
+        })
+    }
+
+    pub(super) fn reason<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        string(d, |reason| {
+            if reason.trim().is_empty() {
+                Err("say why the plugin needs this permission".into())
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    pub(super) fn optional_reason<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<String>, D::Error> {
+        reason(d).map(Some)
+    }
+
+    pub(super) fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        string(d, |value| {
+            if value.is_empty() {
+                Err("must not be empty".into())
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    pub(super) fn env_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        string(d, |name| {
+            if name.is_empty() || name.contains('=') {
+                Err(format!("`{name}` is not an environment variable name"))
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    pub(super) fn net_pattern<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        string(d, |pattern| {
+            crate::policy::NetPattern::parse(pattern)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+    }
 }
 
 /// Formats a TOML error as `line L, column C: message`.
@@ -291,9 +315,17 @@ greeting = "Hi"
                 .unwrap_err();
         assert!(err.to_string().contains("line 5"), "{err}");
         let err = parse("[plugin]\nname = \"a b\"\nversion = \"1.0.0\"\n").unwrap_err();
-        assert!(err.to_string().contains("plugin.name"), "{err}");
+        assert!(err.to_string().contains("line 2, column 8"), "{err}");
+        assert!(err.to_string().contains("not a plugin name"), "{err}");
         let err = parse("[plugin]\nname = \"a\"\nversion = \"one\"\n").unwrap_err();
-        assert!(err.to_string().contains("plugin.version"), "{err}");
+        assert!(err.to_string().contains("line 3"), "{err}");
+        assert!(err.to_string().contains("not a version"), "{err}");
+        let err = parse(
+            "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[permissions]\nnet = [{ host = \"nowhere\", reason = \"r\" }]\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("line 5"), "{err}");
+        assert!(err.to_string().contains("HOST:PORT"), "{err}");
         let err = parse("[plugin\nname = 1").unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
     }
@@ -304,6 +336,7 @@ greeting = "Hi"
             "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[permissions]\nenv = [{ name = \"HOME\", reason = \" \" }]\n",
         )
         .unwrap_err();
-        assert!(err.to_string().contains("reason"), "{err}");
+        assert!(err.to_string().contains("line 5"), "{err}");
+        assert!(err.to_string().contains("say why"), "{err}");
     }
 }
