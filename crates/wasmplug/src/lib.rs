@@ -31,6 +31,7 @@ mod error;
 mod host;
 mod inspect;
 mod instance;
+mod lifecycle;
 mod limits;
 mod manifest;
 mod plugin;
@@ -47,6 +48,7 @@ pub use error::{Error, Limit, Result};
 pub use host::{Host, HostBuilder};
 pub use inspect::{Inspection, inspect};
 pub use instance::Instance;
+pub use lifecycle::{InstancePool, Lifecycle};
 pub use limits::{LimitOverrides, Limits, parse_duration, parse_size};
 pub use manifest::{
     Access, DirRequest, EnvRequest, InterfaceRequest, MANIFEST_FILE, Manifest, NetRequest,

@@ -14,6 +14,7 @@ use crate::compile::Compiler;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::instance::Instance;
+use crate::lifecycle::{InstancePool, Lifecycle};
 use crate::limits::Limits;
 use crate::manifest::{Manifest, Permissions};
 use crate::policy::Grants;
@@ -162,6 +163,11 @@ impl<T: Send + 'static> Plugin<T> {
     /// Calls the default world's `run` on a fresh instance.
     pub async fn run(&self, input: &str) -> Result<String> {
         self.instantiate().await?.run(input).await
+    }
+
+    /// A pool that keeps instances of this plugin per `lifecycle`.
+    pub fn pool(&self, lifecycle: Lifecycle) -> InstancePool<T> {
+        InstancePool::new(self.clone(), lifecycle)
     }
 }
 
