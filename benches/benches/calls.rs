@@ -1,6 +1,7 @@
 //! Call overhead: the same typed calls through wasmplug and through raw
 //! wasmtime in its fastest configuration (component-model concurrency off,
-//! no epoch or fuel checks, synchronous calls), side by side.
+//! no epoch or fuel checks, synchronous calls, pooling allocator), side by
+//! side.
 //!
 //! `cargo bench -p wasmplug-benches` prints criterion's estimates; the ratios
 //! are in benches/README.md.
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable, TypedFunc};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use wasmplug::{ArtifactCache, Host, Instance, Plugin};
@@ -44,7 +45,9 @@ fn raw_store(engine: &Engine) -> Store<Raw> {
 
 fn raw_instance() -> (Store<Raw>, wasmtime::component::Instance, InstancePre<Raw>) {
     let mut config = Config::new();
-    config.concurrency_support(false);
+    config
+        .concurrency_support(false)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(Default::default()));
     let engine = Engine::new(&config).unwrap();
     let component = Component::from_file(&engine, guest("bench")).unwrap();
     let mut linker = Linker::new(&engine);

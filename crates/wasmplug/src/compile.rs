@@ -35,13 +35,9 @@ impl Compiler<'_> {
         bytes: &ComponentBytes,
         fuel: bool,
     ) -> Result<(Flavor, Component)> {
-        let cheapest = Flavor::for_component(&bytes.bytes, fuel);
-        let concurrent = Flavor {
-            concurrent: true,
-            ..cheapest
-        };
+        let candidates = Flavor::candidates(&bytes.bytes, fuel);
         if let Some(cache) = self.cache {
-            for flavor in [cheapest, concurrent] {
+            for &flavor in &candidates {
                 if let Some(component) = cache.load(self.engines.get(flavor)?, &bytes.sha256) {
                     return Ok((flavor, component));
                 }
@@ -52,20 +48,27 @@ impl Compiler<'_> {
             size: bytes.bytes.len(),
         });
         let started = Instant::now();
-        // Async exports, streams and futures need concurrency; the plain
-        // engine refuses them while validating, before any code generation.
-        let (flavor, component) = match self.attempt(cheapest, bytes) {
-            Err(_) if !cheapest.concurrent => (concurrent, self.attempt(concurrent, bytes)?),
-            result => (cheapest, result?),
-        };
+        // An engine that cannot take the component refuses it while
+        // validating, before any code generation, so trying the cheapest
+        // flavor first costs little; the last, most permissive refusal is
+        // the one reported.
+        let mut outcome = Err(Error::Runtime("no engine to compile with".into()));
+        for flavor in candidates {
+            outcome = self
+                .attempt(flavor, bytes)
+                .map(|component| (flavor, component));
+            if outcome.is_ok() {
+                break;
+            }
+        }
         self.notify(CompileEvent::Finished {
             origin: &bytes.origin,
             elapsed: started.elapsed(),
         });
-        if let Some(cache) = self.cache {
-            cache.store(component.engine(), &bytes.sha256, &component);
+        if let (Some(cache), Ok((_, component))) = (self.cache, &outcome) {
+            cache.store(component.engine(), &bytes.sha256, component);
         }
-        Ok((flavor, component))
+        outcome
     }
 
     fn attempt(&self, flavor: Flavor, bytes: &ComponentBytes) -> Result<Component> {

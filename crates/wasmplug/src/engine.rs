@@ -1,18 +1,21 @@
 //! The wasmtime engines of one host, and the clock that drives their epochs.
 //!
-//! Two settings are engine-wide in wasmtime and differ between plugins, so a
-//! host keeps up to four engines, each created on first use:
+//! Three settings are engine-wide in wasmtime and differ between plugins, so
+//! a host keeps up to eight engines, each created on first use:
 //!
 //! - component-model concurrency costs about 250 ns on every call, so only
 //!   plugins that need it (WASI 0.3 imports, async exports) get an engine
-//!   with it; [`Flavor::for_component`] makes that decision, in one place;
+//!   with it; [`Flavor::candidates`] orders the choices, in one place;
 //! - fuel metering changes the compiled code, so plugins that ask for a
-//!   deterministic fuel limit get a metered engine.
+//!   deterministic fuel limit get a metered engine;
+//! - the pooling allocator makes instantiation cheaper but caps what an
+//!   instance may hold, so a component too large for its slots gets an
+//!   engine that allocates on demand.
 
 use std::sync::{Arc, OnceLock, Weak};
 
 use wasmparser::{Parser, Payload};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::error::{Error, Result};
 use crate::limits::EPOCH_TICK;
@@ -39,17 +42,35 @@ pub(crate) struct Flavor {
     pub(crate) concurrent: bool,
     /// Fuel metering.
     pub(crate) fuel: bool,
+    /// Instances from the pooling allocator's slots rather than allocated on
+    /// demand; a component too large for a slot runs on demand.
+    pub(crate) pooled: bool,
 }
 
 impl Flavor {
-    /// The cheapest flavor a component can run on, judged from its imports:
-    /// any WASI 0.3 import needs concurrency. Async exports are found when
-    /// the non-concurrent engine refuses the component (see `Plugin::load`).
-    pub(crate) fn for_component(bytes: &[u8], fuel: bool) -> Self {
-        Flavor {
-            concurrent: imports_wasi_0_3(bytes),
-            fuel,
+    /// The flavors a component may run on, cheapest first. Imports of WASI
+    /// 0.3 need concurrency from the start; async exports are found when a
+    /// non-concurrent engine refuses the component, and components larger
+    /// than a pool slot when a pooled engine does.
+    pub(crate) fn candidates(bytes: &[u8], fuel: bool) -> Vec<Flavor> {
+        let needs_concurrency = imports_wasi_0_3(bytes);
+        let mut candidates = Vec::with_capacity(4);
+        for pooled in [true, false] {
+            for concurrent in [false, true] {
+                if concurrent || !needs_concurrency {
+                    candidates.push(Flavor {
+                        concurrent,
+                        fuel,
+                        pooled,
+                    });
+                }
+            }
         }
+        candidates
+    }
+
+    fn slot(self) -> usize {
+        usize::from(self.concurrent) * 4 + usize::from(self.fuel) * 2 + usize::from(self.pooled)
     }
 }
 
@@ -71,7 +92,7 @@ fn imports_wasi_0_3(bytes: &[u8]) -> bool {
 /// The engines of a host, indexed by [`Flavor`].
 pub(crate) struct Engines {
     settings: EngineSettings,
-    slots: [OnceLock<Engine>; 4],
+    slots: [OnceLock<Engine>; 8],
 }
 
 impl Engines {
@@ -90,13 +111,25 @@ impl Engines {
         Ok(engines)
     }
 
-    /// The engine of a flavor.
+    /// The engine of a flavor: with the pooling allocator when the address
+    /// space allows reserving its pool, with on-demand allocation otherwise.
     pub(crate) fn get(&self, flavor: Flavor) -> Result<&Engine> {
-        let slot = &self.slots[usize::from(flavor.concurrent) * 2 + usize::from(flavor.fuel)];
+        let slot = &self.slots[flavor.slot()];
         if let Some(engine) = slot.get() {
             return Ok(engine);
         }
-        let engine = Engine::new(&self.config(flavor)).map_err(Error::runtime)?;
+        let engine = match Engine::new(&self.config(flavor)) {
+            Ok(engine) => engine,
+            Err(error) if flavor.pooled => {
+                tracing::info!("pooling allocator unavailable, allocating on demand: {error:#}");
+                self.get(Flavor {
+                    pooled: false,
+                    ..flavor
+                })?
+                .clone()
+            }
+            Err(error) => return Err(Error::runtime(error)),
+        };
         Ok(slot.get_or_init(|| engine))
     }
 
@@ -108,8 +141,29 @@ impl Engines {
             .epoch_interruption(true)
             .consume_fuel(flavor.fuel)
             .max_wasm_stack(self.settings.max_wasm_stack);
+        if flavor.pooled {
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool()));
+        }
         config
     }
+}
+
+/// Slots for many concurrent instances, sized for what language runtimes
+/// produce: componentize-py and StarlingMonkey components have several
+/// memories and large function tables. Only address space is reserved up
+/// front; pages are committed as instances use them.
+fn pool() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(1000)
+        .total_core_instances(4000)
+        .total_memories(2000)
+        .total_tables(4000)
+        .max_memories_per_module(4)
+        .max_tables_per_module(8)
+        .table_elements(1 << 20)
+        .max_component_instance_size(8 << 20)
+        .max_core_instance_size(8 << 20);
+    pool
 }
 
 fn tick_epochs(engines: Weak<Engines>) {
@@ -134,7 +188,10 @@ mod tests {
             .unwrap();
         let p2 = wat::parse_str(r#"(component (import "wasi:random/random@0.2.6" (instance)))"#)
             .unwrap();
-        assert!(Flavor::for_component(&p3, false).concurrent);
-        assert!(!Flavor::for_component(&p2, false).concurrent);
+        assert!(Flavor::candidates(&p3, false).iter().all(|f| f.concurrent));
+        let candidates = Flavor::candidates(&p2, true);
+        assert_eq!(candidates.len(), 4);
+        assert!(!candidates[0].concurrent && candidates[0].pooled && candidates[0].fuel);
+        assert!(!candidates[3].pooled && candidates[3].concurrent);
     }
 }
