@@ -3,6 +3,7 @@
 mod commands;
 mod options;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,7 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| EnvFilter::new("warn,wasmplug::guest=info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .with_target(false)
         .init();

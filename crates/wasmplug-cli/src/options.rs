@@ -137,8 +137,8 @@ impl LoadOptions {
             ArtifactCache::at_default_dir()
         };
         let mut builder = Host::builder()
+            .on_compile(progress(cache.is_some()))
             .cache(cache)
-            .on_compile(progress())
             .policy(self.policy(stdin)?)
             .limits(defaults)
             .max_limits(ceiling)
@@ -171,7 +171,12 @@ impl LoadOptions {
 
 /// A spinner on stderr while a component compiles (seconds for Python and
 /// JavaScript plugins); indicatif draws nothing when stderr is not a terminal.
-fn progress() -> impl Fn(&CompileEvent<'_>) + Send + Sync + 'static {
+fn progress(cached: bool) -> impl Fn(&CompileEvent<'_>) + Send + Sync + 'static {
+    let note = if cached {
+        ", once: the result is cached"
+    } else {
+        ""
+    };
     let spinner = std::sync::Mutex::new(None::<ProgressBar>);
     move |event| {
         let mut spinner = spinner
@@ -185,7 +190,7 @@ fn progress() -> impl Fn(&CompileEvent<'_>) + Send + Sync + 'static {
                             .expect("a valid template"),
                     )
                     .with_message(format!(
-                        "compiling {origin} ({:.1} MB), once: the result is cached",
+                        "compiling {origin} ({:.1} MB){note}",
                         *size as f64 / 1e6
                     ));
                 bar.enable_steady_tick(Duration::from_millis(100));
