@@ -28,11 +28,15 @@ fn counting_host_with(cache: Option<ArtifactCache>) -> (Host, Arc<AtomicUsize>) 
     (host, compiles)
 }
 
+/// The compiled artifacts in a cache directory.
 fn entries(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for engine in std::fs::read_dir(dir).unwrap() {
         for entry in std::fs::read_dir(engine.unwrap().path()).unwrap() {
-            found.push(entry.unwrap().path());
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "cwasm") {
+                found.push(path);
+            }
         }
     }
     found

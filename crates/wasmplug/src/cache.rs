@@ -2,10 +2,14 @@
 //!
 //! An entry lives at `DIR/ENGINE/SHA256.cwasm`: `ENGINE` is a digest of the
 //! engine's compatibility hash (wasmtime version and every setting that
-//! changes compiled code), `SHA256` the component's identity. Its content is
-//! a header (a magic string and the SHA-256 of the artifact) followed by the
-//! artifact wasmtime serialized. Entries are written to a temporary file and
-//! renamed into place, so a reader never sees half an entry and two
+//! changes compiled code), `SHA256` the component's identity. The `.cwasm`
+//! file is the artifact wasmtime serialized, so that wasmtime can map it
+//! instead of copying it; beside it, `SHA256.check` holds a magic string, the
+//! artifact's length and its CRC-32. The CRC catches truncated and damaged
+//! artifacts at several GB/s; a cryptographic digest would add nothing,
+//! since whoever can write the cache directory can write the user's
+//! programs too. Both files are written to temporary files and renamed into
+//! place, artifact first, so a reader never sees half a file and two
 //! processes filling the same entry both succeed. An entry that fails any
 //! check is deleted and the component compiled again. Reading an entry
 //! refreshes its modification time, which pruning uses to drop the least
@@ -13,20 +17,19 @@
 
 use std::fs::{self, File};
 use std::hash::{Hash, Hasher};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use sha2::{Digest, Sha256};
+use wasmtime::Engine;
 use wasmtime::component::Component;
-use wasmtime::{Engine, Precompiled};
 
 use crate::source::Sha256Digest;
 
 /// Identifies a wasmplug cache entry and its format version.
-const MAGIC: &[u8; 16] = b"wasmplug-cwasm1\0";
-const HEADER: usize = MAGIC.len() + 32;
+const MAGIC: &[u8; 16] = b"wasmplug-cwasm2\0";
 const EXTENSION: &str = "cwasm";
+const CHECK_EXTENSION: &str = "check";
 
 /// The default size cap: past it, `prune` drops the least recently used.
 pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
@@ -84,18 +87,23 @@ impl ArtifactCache {
     /// The compiled component, if a sound entry exists for this engine.
     pub(crate) fn load(&self, engine: &Engine, component: &Sha256Digest) -> Option<Component> {
         let path = self.entry(engine, component);
-        let bytes = fs::read(&path).ok()?;
-        let Some(artifact) = verified_artifact(&bytes) else {
-            tracing::warn!(path = %path.display(), "discarding a corrupt compiled-component cache entry");
-            let _ = fs::remove_file(&path);
-            return None;
-        };
+        let check = fs::read(path.with_extension(CHECK_EXTENSION)).ok()?;
+        match artifact_check(&path) {
+            Ok(actual) if actual == check => {}
+            Ok(_) => {
+                tracing::warn!(path = %path.display(), "discarding a damaged compiled-component cache entry");
+                remove_entry(&path);
+                return None;
+            }
+            Err(_) => return None,
+        }
         // SAFETY: wasmtime trusts serialized artifacts to be its own output.
         // This one is: it sits under this engine's compatibility hash in a
-        // directory only this user writes to, its digest matches the one
-        // written with it (so it is not truncated or damaged), and wasmtime
-        // recognizes it as a component compiled for this engine.
-        match unsafe { Component::deserialize(engine, artifact) } {
+        // directory only this user writes to, its length and CRC match those
+        // written with it (so it is not truncated or damaged), every writer
+        // replaces it only by renaming a complete file over it, and wasmtime
+        // checks that it is a component compiled for this engine.
+        match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(compiled) => {
                 if let Ok(file) = File::options().append(true).open(&path) {
                     let _ = file.set_modified(SystemTime::now());
@@ -104,7 +112,7 @@ impl ArtifactCache {
             }
             Err(error) => {
                 tracing::warn!(path = %path.display(), "discarding a cache entry wasmtime refused: {error:#}");
-                let _ = fs::remove_file(&path);
+                remove_entry(&path);
                 None
             }
         }
@@ -113,26 +121,13 @@ impl ArtifactCache {
     /// Saves a compiled component; failures only cost a later recompile.
     pub(crate) fn store(&self, engine: &Engine, digest: &Sha256Digest, compiled: &Component) {
         let path = self.entry(engine, digest);
-        if let Err(error) = self.write_entry(&path, compiled) {
+        if let Err(error) = write_entry(&path, compiled) {
             tracing::warn!(path = %path.display(), "cannot write the compiled-component cache: {error:#}");
             return;
         }
         if let Err(error) = self.prune(self.max_bytes) {
             tracing::warn!(dir = %self.dir.display(), "cannot prune the compiled-component cache: {error}");
         }
-    }
-
-    fn write_entry(&self, path: &Path, compiled: &Component) -> std::io::Result<()> {
-        let artifact = compiled.serialize().map_err(std::io::Error::other)?;
-        let dir = path.parent().expect("entries sit in an engine directory");
-        fs::create_dir_all(dir)?;
-        let mut file = tempfile::NamedTempFile::new_in(dir)?;
-        file.write_all(MAGIC)?;
-        file.write_all(&Sha256::digest(&artifact))?;
-        file.write_all(&artifact)?;
-        file.as_file().sync_data()?;
-        file.persist(path).map_err(|e| e.error)?;
-        Ok(())
     }
 
     /// Entries with their sizes and last use, oldest first.
@@ -185,6 +180,7 @@ impl ArtifactCache {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e),
             }
+            let _ = fs::remove_file(path.with_extension(CHECK_EXTENSION));
             total -= size;
         }
         Ok(removed)
@@ -196,25 +192,66 @@ impl ArtifactCache {
     }
 }
 
-/// The artifact inside an entry, if the header is ours and its digest
-/// matches and wasmtime recognizes it as a compiled component.
-fn verified_artifact(entry: &[u8]) -> Option<&[u8]> {
-    if entry.len() < HEADER || &entry[..MAGIC.len()] != MAGIC {
-        return None;
+/// Writes the artifact, then its check, each atomically.
+fn write_entry(path: &Path, compiled: &Component) -> std::io::Result<()> {
+    let artifact = compiled.serialize().map_err(std::io::Error::other)?;
+    let dir = path.parent().expect("entries sit in an engine directory");
+    fs::create_dir_all(dir)?;
+    for (target, content) in [
+        (path.to_path_buf(), artifact.as_slice()),
+        (path.with_extension(CHECK_EXTENSION), &check_of(&artifact)),
+    ] {
+        let mut file = tempfile::NamedTempFile::new_in(dir)?;
+        file.write_all(content)?;
+        file.as_file().sync_data()?;
+        file.persist(target).map_err(|e| e.error)?;
     }
-    let (digest, artifact) = entry[MAGIC.len()..].split_at(32);
-    if Sha256::digest(artifact).as_slice() != digest {
-        return None;
+    Ok(())
+}
+
+fn remove_entry(path: &Path) {
+    let _ = fs::remove_file(path);
+    let _ = fs::remove_file(path.with_extension(CHECK_EXTENSION));
+}
+
+/// The magic, the artifact's length (u64) and its CRC-32 (u32), little-endian.
+fn check_of(artifact: &[u8]) -> Vec<u8> {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(artifact);
+    check_bytes(artifact.len() as u64, hasher.finalize())
+}
+
+fn check_bytes(len: u64, crc: u32) -> Vec<u8> {
+    let mut check = Vec::with_capacity(MAGIC.len() + 12);
+    check.extend_from_slice(MAGIC);
+    check.extend_from_slice(&len.to_le_bytes());
+    check.extend_from_slice(&crc.to_le_bytes());
+    check
+}
+
+/// The check of the artifact file as it is on disk, read in pieces so that
+/// a large artifact is never held in memory twice.
+fn artifact_check(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut file = File::open(path)?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buffer = vec![0; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        match file.read(&mut buffer)? {
+            0 => break,
+            n => {
+                hasher.update(&buffer[..n]);
+                len += n as u64;
+            }
+        }
     }
-    matches!(
-        Engine::detect_precompiled(artifact),
-        Some(Precompiled::Component)
-    )
-    .then_some(artifact)
+    Ok(check_bytes(len, hasher.finalize()))
 }
 
 #[cfg(test)]
 mod tests {
+    use sha2::{Digest, Sha256};
+
     use super::*;
 
     const COMPONENT: &str = r#"(component
@@ -259,14 +296,15 @@ mod tests {
             bytes[last] ^= 0xff;
             bytes
         };
-        let mut foreign = good.clone();
-        foreign[..MAGIC.len()].copy_from_slice(b"somebody-else!!\0");
+        let mut overwritten = good.clone();
+        overwritten[..16].copy_from_slice(b"somebody-else!!\0");
         for damaged in [
             good[..good.len() / 2].to_vec(),
             flipped,
-            foreign,
+            overwritten,
             Vec::new(),
         ] {
+            cache.store(&engine, &digest, &component);
             fs::write(&path, &damaged).unwrap();
             assert!(cache.load(&engine, &digest).is_none());
             assert!(!path.exists(), "a damaged entry is removed");
@@ -281,12 +319,11 @@ mod tests {
         let artifact = module.serialize().unwrap();
         let path = cache.entry(&engine, &digest);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let mut entry = MAGIC.to_vec();
-        entry.extend_from_slice(&Sha256::digest(&artifact));
-        entry.extend_from_slice(&artifact);
-        fs::write(&path, entry).unwrap();
+        fs::write(&path, &artifact).unwrap();
+        fs::write(path.with_extension(CHECK_EXTENSION), check_of(&artifact)).unwrap();
         assert!(cache.load(&engine, &digest).is_none());
         assert!(!path.exists());
+        assert!(!path.with_extension(CHECK_EXTENSION).exists());
         cache.store(&engine, &digest, &component);
         assert!(cache.load(&engine, &digest).is_some());
     }

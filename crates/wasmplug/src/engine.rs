@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, OnceLock, Weak};
 
-use wasmparser::{Parser, Payload};
+use wasmparser::{Chunk, Parser, Payload};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::error::{Error, Result};
@@ -74,19 +74,37 @@ impl Flavor {
     }
 }
 
+/// Whether the component imports a WASI 0.3 interface. Only the outermost
+/// component's imports matter, so nested modules and components (nearly all
+/// of an 18 MB Python component) are skipped rather than parsed.
 fn imports_wasi_0_3(bytes: &[u8]) -> bool {
-    Parser::new(0)
-        .parse_all(bytes)
-        .filter_map(|payload| match payload {
-            Ok(Payload::ComponentImportSection(imports)) => Some(imports),
-            _ => None,
-        })
-        .flatten()
-        .flatten()
-        .any(|import| {
-            let name = import.name.name;
-            name.starts_with("wasi:") && name.contains("@0.3")
-        })
+    let mut parser = Parser::new(0);
+    let mut offset = 0;
+    while let Ok(Chunk::Parsed { consumed, payload }) = parser.parse(&bytes[offset..], true) {
+        offset += consumed;
+        match payload {
+            Payload::ComponentImportSection(imports) => {
+                let wasi_0_3 = imports.into_iter().flatten().any(|import| {
+                    let name = import.name.name;
+                    name.starts_with("wasi:") && name.contains("@0.3")
+                });
+                if wasi_0_3 {
+                    return true;
+                }
+            }
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                offset = unchecked_range.end.min(bytes.len());
+            }
+            Payload::End(_) => break,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The engines of a host, indexed by [`Flavor`].
@@ -184,8 +202,11 @@ mod tests {
 
     #[test]
     fn only_wasi_0_3_imports_need_concurrency() {
-        let p3 = wat::parse_str(r#"(component (import "wasi:random/random@0.3.0" (instance)))"#)
-            .unwrap();
+        // The import comes after a nested module, which must be skipped over.
+        let p3 = wat::parse_str(
+            r#"(component (core module) (import "wasi:random/random@0.3.0" (instance)))"#,
+        )
+        .unwrap();
         let p2 = wat::parse_str(r#"(component (import "wasi:random/random@0.2.6" (instance)))"#)
             .unwrap();
         assert!(Flavor::candidates(&p3, false).iter().all(|f| f.concurrent));

@@ -1,0 +1,82 @@
+//! Compile once: loading a plugin with an empty cache (a full compile)
+//! against loading it from the cache, for a small Rust plugin and an 18 MB
+//! componentize-py plugin, in one process. Prints a table.
+//!
+//! `cargo bench -p wasmplug-benches --bench load`. The Python plugin is
+//! built with `tests/plugins-py/build.sh` (which installs componentize-py
+//! from PyPI into a venv of its own); set `WASMPLUG_BENCH_NO_PYTHON=1` to
+//! measure the Rust plugin only.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use wasmplug::{ArtifactCache, Host};
+use wasmplug_tests::{guest, repo_root};
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument, if any, is ignored.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut plugins = vec![("Rust hello", guest("hello"), 10)];
+    if std::env::var_os("WASMPLUG_BENCH_NO_PYTHON").is_none() {
+        plugins.push(("Python hello", python_plugin(), 3));
+    }
+    println!("| plugin | size | compile (no cache) | cached load | ratio |");
+    println!("| --- | --- | --- | --- | --- |");
+    for (label, path, compiles) in plugins {
+        // Each measurement uses a new host, as a new process would, whose
+        // engine is already made: engines are made once per process.
+        let warm = |host: Host| {
+            runtime.block_on(host.load_file(guest("hello"))).unwrap();
+            host
+        };
+        let compile = median(compiles, || {
+            let host = warm(Host::builder().cache(None).build().unwrap());
+            time(|| runtime.block_on(host.load_file(&path)).unwrap())
+        });
+        let cache_dir = tempfile::tempdir().unwrap();
+        let cached_host = || {
+            Host::builder()
+                .cache(Some(ArtifactCache::new(cache_dir.path(), 1 << 30)))
+                .build()
+                .unwrap()
+        };
+        runtime.block_on(cached_host().load_file(&path)).unwrap();
+        let cached = median(20, || {
+            let host = warm(cached_host());
+            time(|| runtime.block_on(host.load_file(&path)).unwrap())
+        });
+        println!(
+            "| {label} | {:.1} MB | {compile:.2?} | {cached:.2?} | {:.0}× |",
+            std::fs::metadata(&path).unwrap().len() as f64 / 1e6,
+            compile.as_secs_f64() / cached.as_secs_f64()
+        );
+    }
+}
+
+fn time<R>(f: impl FnOnce() -> R) -> Duration {
+    let start = Instant::now();
+    std::hint::black_box(f());
+    start.elapsed()
+}
+
+fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    times.sort();
+    times[runs / 2]
+}
+
+/// Builds the Python test plugin with componentize-py.
+fn python_plugin() -> PathBuf {
+    let out = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target"))
+        .join("plugins-py");
+    let script: &Path = &repo_root().join("tests/plugins-py/build.sh");
+    let status = Command::new(script).arg(&out).status().unwrap();
+    assert!(status.success(), "building the Python plugin failed");
+    out.join("hello.wasm")
+}
