@@ -43,10 +43,13 @@ fn raw_store(engine: &Engine) -> Store<Raw> {
     )
 }
 
-fn raw_instance() -> (Store<Raw>, wasmtime::component::Instance, InstancePre<Raw>) {
+/// Raw wasmtime's fastest configuration, or, with `epochs`, the same plus
+/// epoch interruption (how wasmplug bounds CPU time), to measure its cost.
+fn raw_instance(epochs: bool) -> (Store<Raw>, wasmtime::component::Instance, InstancePre<Raw>) {
     let mut config = Config::new();
     config
         .concurrency_support(false)
+        .epoch_interruption(epochs)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(Default::default()));
     let engine = Engine::new(&config).unwrap();
     let component = Component::from_file(&engine, guest("bench")).unwrap();
@@ -54,6 +57,8 @@ fn raw_instance() -> (Store<Raw>, wasmtime::component::Instance, InstancePre<Raw
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
     let pre = linker.instantiate_pre(&component).unwrap();
     let mut store = raw_store(&engine);
+    // Far enough ahead never to fire: only the checks are measured.
+    store.set_epoch_deadline(u64::MAX / 2);
     let instance = pre.instantiate(&mut store).unwrap();
     (store, instance, pre)
 }
@@ -108,7 +113,8 @@ fn calls(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let (mut store, raw, pre) = raw_instance();
+    let (mut store, raw, pre) = raw_instance(false);
+    let (mut epoch_store, epoch_raw, _) = raw_instance(true);
     let plugin = plug_plugin(&runtime);
     let mut plug = runtime.block_on(plugin.instantiate()).unwrap();
 
@@ -173,6 +179,7 @@ fn calls(c: &mut Criterion) {
     for export in ["echo", "transform"] {
         let mut group = c.benchmark_group(export);
         let raw_bytes = raw_func::<(&[u8],), (Vec<u8>,)>(&mut store, &raw, export);
+        let epoch_bytes = raw_func::<(&[u8],), (Vec<u8>,)>(&mut epoch_store, &epoch_raw, export);
         let plug_bytes = plug_func::<(&[u8],), (Vec<u8>,)>(&mut plug, export);
         for size in SIZES {
             let data = vec![b'a'; size];
@@ -180,6 +187,11 @@ fn calls(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("raw wasmtime", size), &data, |b, data| {
                 b.iter(|| raw_bytes.call(&mut store, (data,)).unwrap())
             });
+            group.bench_with_input(
+                BenchmarkId::new("raw wasmtime + epochs", size),
+                &data,
+                |b, data| b.iter(|| epoch_bytes.call(&mut epoch_store, (data,)).unwrap()),
+            );
             group.bench_with_input(BenchmarkId::new("wasmplug", size), &data, |b, data| {
                 b.iter_custom(|iters| {
                     timed(&runtime, iters, async || {
