@@ -145,9 +145,15 @@ impl ArtifactCache {
             }
             for entry in fs::read_dir(&engine)? {
                 let path = entry?.path();
+                // Another process may remove an entry while this one looks.
+                let Ok(meta) = fs::metadata(&path) else {
+                    continue;
+                };
+                let modified = meta.modified()?;
                 if path.extension().is_some_and(|e| e == EXTENSION) {
-                    let meta = fs::metadata(&path)?;
-                    entries.push((path, meta.len(), meta.modified()?));
+                    entries.push((path, meta.len(), modified));
+                } else if is_abandoned_temp_file(&path, modified) {
+                    let _ = fs::remove_file(&path);
                 }
             }
         }
@@ -207,6 +213,16 @@ fn write_entry(path: &Path, compiled: &Component) -> std::io::Result<()> {
         file.persist(target).map_err(|e| e.error)?;
     }
     Ok(())
+}
+
+/// A temporary file left by a writer that died before renaming it.
+fn is_abandoned_temp_file(path: &Path, modified: SystemTime) -> bool {
+    let temp = path
+        .file_name()
+        .is_some_and(|name| name.to_string_lossy().starts_with(".tmp"));
+    temp && modified
+        .elapsed()
+        .is_ok_and(|age| age > std::time::Duration::from_secs(3600))
 }
 
 fn remove_entry(path: &Path) {
@@ -348,6 +364,26 @@ mod tests {
             1,
             "no temporary files remain"
         );
+    }
+
+    #[test]
+    fn abandoned_temporary_files_are_removed() {
+        let (_dir, cache, engine, component, digest) = setup();
+        cache.store(&engine, &digest, &component);
+        let engine_dir = cache
+            .entry(&engine, &digest)
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let (old, fresh) = (engine_dir.join(".tmpOLD"), engine_dir.join(".tmpNEW"));
+        fs::write(&old, b"half").unwrap();
+        fs::write(&fresh, b"in progress").unwrap();
+        let file = File::options().append(true).open(&old).unwrap();
+        file.set_modified(SystemTime::now() - std::time::Duration::from_secs(7200))
+            .unwrap();
+        assert_eq!(cache.info().unwrap().entries, 1);
+        assert!(!old.exists(), "an hour-old temporary file is abandoned");
+        assert!(fresh.exists(), "a recent one may belong to a writer");
     }
 
     #[test]
