@@ -237,8 +237,10 @@ async fn guarded<T: Send + 'static, R>(
     }
     let outcome = within(limits.timeout, call(store)).await;
     let context = store.data().context();
-    context.stdout.flush_pending();
-    context.stderr.flush_pending();
+    if context.budget.wrote_output() {
+        context.stdout.flush_pending();
+        context.stderr.flush_pending();
+    }
     match outcome {
         Some(Ok(value)) => Ok(value),
         Some(Err(error)) => Err(classify(error, context, limits)),

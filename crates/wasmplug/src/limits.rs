@@ -218,6 +218,11 @@ impl CallBudget {
         }
     }
 
+    /// Whether the guest wrote anything since the last reset.
+    pub(crate) fn wrote_output(&self) -> bool {
+        self.output_used.load(Ordering::Relaxed) > 0
+    }
+
     /// Counts one epoch tick of guest execution; false once `cpu` is spent.
     pub(crate) fn charge_tick(&self, cpu: Duration) -> bool {
         let ticks = self.cpu_ticks.fetch_add(1, Ordering::Relaxed) + 1;
