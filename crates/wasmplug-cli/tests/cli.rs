@@ -152,66 +152,34 @@ fn call_failures_are_one_line() {
         &wasmplug(&["call", "/nonexistent/plugin.wasm", "run"]),
         "/nonexistent/plugin.wasm",
     );
+    for (options, command, cause) in [
+        (
+            &["--timeout", "300ms"][..],
+            "loop",
+            "did not finish within 300ms",
+        ),
+        (
+            &["--timeout", "300ms"],
+            "sleep",
+            "did not finish within 300ms",
+        ),
+        (&["--max-memory", "16MiB"], "grow", "memory limit"),
+        (&["--fuel", "100000"], "loop", "fuel limit"),
+        (&[], "panic now", "plugin gave up: now"),
+        (&["--max-memory", "lots"], "x", "invalid size"),
+    ] {
+        assert_one_line_error(&call_hostile(options, command), cause);
+    }
+}
+
+/// `wasmplug call OPTIONS hostile.wasm run "COMMAND"`.
+fn call_hostile(options: &[&str], command: &str) -> Output {
     let hostile = guest("hostile");
-    assert_one_line_error(
-        &wasmplug(&[
-            "call",
-            "--timeout",
-            "300ms",
-            path(&hostile),
-            "run",
-            "\"loop\"",
-        ]),
-        "did not finish within 300ms",
-    );
-    assert_one_line_error(
-        &wasmplug(&[
-            "call",
-            "--timeout",
-            "300ms",
-            path(&hostile),
-            "run",
-            "\"sleep\"",
-        ]),
-        "did not finish within 300ms",
-    );
-    assert_one_line_error(
-        &wasmplug(&[
-            "call",
-            "--max-memory",
-            "16MiB",
-            path(&hostile),
-            "run",
-            "\"grow\"",
-        ]),
-        "memory limit",
-    );
-    assert_one_line_error(
-        &wasmplug(&[
-            "call",
-            "--fuel",
-            "100000",
-            path(&hostile),
-            "run",
-            "\"loop\"",
-        ]),
-        "fuel limit",
-    );
-    assert_one_line_error(
-        &wasmplug(&["call", path(&hostile), "run", "\"panic now\""]),
-        "plugin gave up: now",
-    );
-    assert_one_line_error(
-        &wasmplug(&[
-            "call",
-            "--max-memory",
-            "lots",
-            path(&hostile),
-            "run",
-            "\"x\"",
-        ]),
-        "invalid size",
-    );
+    let argument = format!("\"{command}\"");
+    let mut args = vec!["call"];
+    args.extend_from_slice(options);
+    args.extend([path(&hostile), "run", &argument]);
+    wasmplug(&args)
 }
 
 #[test]
