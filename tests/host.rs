@@ -343,3 +343,76 @@ async fn one_plugin_serves_many_tasks_at_once() {
         assert_eq!(output.unwrap(), format!("Hello, {i}!"));
     }
 }
+
+#[tokio::test]
+async fn dynamic_values_take_fast_lanes_and_the_general_path() {
+    use wasmplug::Value;
+    use wasmplug::wasmtime::component::Val;
+
+    let plugin = host(Policy::default())
+        .load_file(guest("bench"))
+        .await
+        .unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    let bytes: Vec<u8> = (0..=255).collect();
+    let cases = [
+        (
+            "echo",
+            vec![Value::Bytes(bytes.clone())],
+            Value::Bytes(bytes),
+        ),
+        ("echo", vec![Value::Bytes(vec![])], Value::Bytes(vec![])),
+        (
+            "transform",
+            vec![Value::Bytes(b"Hello".to_vec())],
+            Value::Bytes(b"Uryyb".to_vec()),
+        ),
+        (
+            "greet",
+            vec![Value::String("lanes".into())],
+            Value::String("Hello, lanes!".into()),
+        ),
+        (
+            "add",
+            vec![Value::Other(Val::U32(2)), Value::Other(Val::U32(3))],
+            Value::Other(Val::U32(5)),
+        ),
+        // A byte list given as a `Val` takes the general path.
+        (
+            "echo",
+            vec![Value::Other(Val::List(vec![Val::U8(7)]))],
+            Value::Bytes(vec![7]),
+        ),
+    ];
+    for (export, args, expected) in cases {
+        assert_eq!(
+            instance.call_values(export, &args).await.unwrap(),
+            [expected],
+            "{export}"
+        );
+    }
+    for wrong in [
+        vec![Value::String("not bytes".into())],
+        vec![Value::Other(Val::List(vec![Val::U32(7)]))],
+        vec![],
+    ] {
+        let err = instance.call_values("echo", &wrong).await.unwrap_err();
+        assert!(matches!(err, Error::Argument { .. }), "{err:?}");
+    }
+    assert!(
+        !instance.is_discarded(),
+        "argument errors keep the instance"
+    );
+
+    let hello = host(Policy::default())
+        .load_file(guest("hello"))
+        .await
+        .unwrap();
+    let mut instance = hello.instantiate().await.unwrap();
+    let results = instance
+        .call_values("run", &[Value::String("lane".into())])
+        .await
+        .unwrap();
+    let ok = Val::Result(Ok(Some(Box::new(Val::String("Hello, lane!".into())))));
+    assert_eq!(results, [Value::Other(ok)]);
+}

@@ -9,11 +9,11 @@
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use wasmtime::component::{Component, InstancePre, Linker, ResourceTable, TypedFunc};
+use wasmtime::component::{Component, InstancePre, Linker, ResourceTable, TypedFunc, Val};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use wasmplug::{ArtifactCache, Host, Instance, Plugin};
+use wasmplug::{ArtifactCache, Host, Instance, Plugin, Value};
 use wasmplug_tests::guest;
 
 const SIZES: [usize; 3] = [1 << 10, 64 << 10, 1 << 20];
@@ -206,6 +206,75 @@ fn calls(c: &mut Criterion) {
     }
 }
 
+/// Dynamic calls by name: through the fast lane for byte lists and
+/// strings, and, for comparison, through wasmtime's `Val`s.
+fn dynamic(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let plugin = plug_plugin(&runtime);
+    let mut instance = runtime.block_on(plugin.instantiate()).unwrap();
+    let typed_echo = plug_func::<(&[u8],), (Vec<u8>,)>(&mut instance, "echo");
+    let echo = instance.func("echo").unwrap();
+    let mut group = c.benchmark_group("dynamic echo");
+    for size in [1 << 10, 64 << 10, 1 << 20] {
+        let data = vec![b'a'; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(BenchmarkId::new("typed", size), &data, |b, data| {
+            b.iter_custom(|iters| {
+                timed(&runtime, iters, async || {
+                    instance
+                        .call(async |s| typed_echo.call_async(s, (data,)).await)
+                        .await
+                        .unwrap()
+                })
+            })
+        });
+        let args = [Value::Bytes(data.clone())];
+        group.bench_with_input(BenchmarkId::new("call_values", size), &args, |b, args| {
+            b.iter_custom(|iters| {
+                timed(&runtime, iters, async || {
+                    instance.call_values("echo", args).await.unwrap()
+                })
+            })
+        });
+        if size <= 64 << 10 {
+            let vals = [Val::List(data.iter().map(|&b| Val::U8(b)).collect())];
+            group.bench_with_input(BenchmarkId::new("Val", size), &vals, |b, vals| {
+                b.iter_custom(|iters| {
+                    timed(&runtime, iters, async || {
+                        instance.call_func(echo, vals).await.unwrap()
+                    })
+                })
+            });
+        }
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("dynamic greet");
+    let typed_greet = plug_func::<(&str,), (String,)>(&mut instance, "greet");
+    group.bench_function("typed", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                instance
+                    .call(async |s| typed_greet.call_async(s, ("world",)).await)
+                    .await
+                    .unwrap()
+            })
+        })
+    });
+    let args = [Value::String("world".into())];
+    group.bench_function("call_values", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                instance.call_values("greet", &args).await.unwrap()
+            })
+        })
+    });
+    group.finish();
+}
+
 /// Calls per second on one and on two threads, each thread with its own
 /// instance of the same plugin: the time per call should halve.
 fn throughput(c: &mut Criterion) {
@@ -251,5 +320,5 @@ fn throughput(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, calls, throughput);
+criterion_group!(benches, calls, dynamic, throughput);
 criterion_main!(benches);

@@ -1,5 +1,6 @@
 //! Calls by export name with arguments as text, for the CLI and for hosts
-//! that do not know a plugin's world at compile time.
+//! that do not know a plugin's world at compile time. They take the fast
+//! lanes of [`crate::Value`] where the signature allows.
 //!
 //! A top-level `result` that is `err` is reported as [`Error::Guest`], so a
 //! caller can tell a plugin's refusal from success without reading values.
@@ -9,6 +10,7 @@ use wasmtime::component::{Func, Type, Val};
 
 use crate::error::{Error, Result};
 use crate::instance::Instance;
+use crate::lanes::value_of;
 use crate::values;
 
 impl<T: Send + 'static> Instance<T> {
@@ -50,12 +52,24 @@ impl<T: Send + 'static> Instance<T> {
         let args = params
             .iter()
             .zip(args)
-            .map(|(ty, arg)| convert(ty, arg))
+            .map(|(ty, arg)| convert(ty, arg).map(|val| value_of(val, ty)))
             .collect::<Result<Vec<_>>>()?;
-        self.call_checked(func, &args).await
+        let results: Vec<Val> = self
+            .call_values_of(func, &args)
+            .await?
+            .into_iter()
+            .map(Val::from)
+            .collect();
+        self.guest_error(&results)?;
+        Ok(results)
     }
 
-    fn param_types(&mut self, export: &str, func: Func, given: usize) -> Result<Vec<Type>> {
+    pub(crate) fn param_types(
+        &mut self,
+        export: &str,
+        func: Func,
+        given: usize,
+    ) -> Result<Vec<Type>> {
         let ty = func.ty(self.store());
         let params: Vec<(String, Type)> = ty
             .params()
@@ -75,9 +89,9 @@ impl<T: Send + 'static> Instance<T> {
         Ok(params.into_iter().map(|(_, ty)| ty).collect())
     }
 
-    async fn call_checked(&mut self, func: Func, args: &[Val]) -> Result<Vec<Val>> {
-        let results = self.call_func(func, args).await?;
-        if let [Val::Result(Err(payload))] = results.as_slice() {
+    /// A single `result` that is `err` as [`Error::Guest`].
+    fn guest_error(&self, results: &[Val]) -> Result<()> {
+        if let [Val::Result(Err(payload))] = results {
             let message = match payload.as_deref() {
                 Some(Val::String(text)) => text.clone(),
                 Some(other) => values::to_wave(other)?,
@@ -88,6 +102,6 @@ impl<T: Send + 'static> Instance<T> {
                 message,
             });
         }
-        Ok(results)
+        Ok(())
     }
 }

@@ -31,6 +31,7 @@ mod error;
 mod host;
 mod inspect;
 mod instance;
+mod lanes;
 mod lifecycle;
 mod limits;
 mod manifest;
@@ -48,6 +49,7 @@ pub use error::{Error, Limit, Result};
 pub use host::{Host, HostBuilder};
 pub use inspect::{Inspection, inspect};
 pub use instance::Instance;
+pub use lanes::Value;
 pub use lifecycle::{InstancePool, Lifecycle};
 pub use limits::{LimitOverrides, Limits, parse_duration, parse_size};
 pub use manifest::{
