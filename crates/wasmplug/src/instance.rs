@@ -94,7 +94,9 @@ impl<T: Send + 'static> Instance<T> {
     }
 
     /// Runs `call` under the plugin's limits. Use it for typed calls through
-    /// bindings made with `bindgen!`:
+    /// bindings made with `bindgen!`, calling their async functions (the
+    /// bindings need `exports: { default: async }`): the CPU limit pauses
+    /// the guest at every epoch tick, which a synchronous call cannot do.
     ///
     /// ```ignore
     /// let filter = instance.bind(|store, instance| Filter::new(store, instance))?;
