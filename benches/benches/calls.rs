@@ -126,6 +126,15 @@ fn calls(c: &mut Criterion) {
             store
         })
     });
+    group.bench_function("raw wasmtime async", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                let mut store = raw_store(pre.engine());
+                pre.instantiate_async(&mut store).await.unwrap();
+                store
+            })
+        })
+    });
     group.bench_function("wasmplug", |b| {
         b.iter_custom(|iters| {
             timed(&runtime, iters, async || {
