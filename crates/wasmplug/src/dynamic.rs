@@ -13,6 +13,12 @@ use crate::instance::Instance;
 use crate::lanes::value_of;
 use crate::values;
 
+/// An export's parameter and result types.
+pub(crate) struct Signature {
+    pub(crate) params: Vec<Type>,
+    pub(crate) results: Vec<Type>,
+}
+
 impl<T: Send + 'static> Instance<T> {
     /// Calls `export` with arguments in WAVE; returns the results in WAVE.
     pub async fn call_wave(&mut self, export: &str, args: &[String]) -> Result<Vec<String>> {
@@ -48,14 +54,15 @@ impl<T: Send + 'static> Instance<T> {
         convert: impl Fn(&Type, &A) -> Result<Val>,
     ) -> Result<Vec<Val>> {
         let func = self.func(export)?;
-        let params = self.param_types(export, func, args.len())?;
-        let args = params
+        let signature = self.signature(export, func, args.len())?;
+        let args = signature
+            .params
             .iter()
             .zip(args)
             .map(|(ty, arg)| convert(ty, arg).map(|val| value_of(val, ty)))
             .collect::<Result<Vec<_>>>()?;
         let results: Vec<Val> = self
-            .call_values_of(func, &args)
+            .call_values_of(func, &signature, &args)
             .await?
             .into_iter()
             .map(Val::from)
@@ -64,29 +71,30 @@ impl<T: Send + 'static> Instance<T> {
         Ok(results)
     }
 
-    pub(crate) fn param_types(
+    /// The export's parameter and result types, once the argument count is
+    /// known to match.
+    pub(crate) fn signature(
         &mut self,
         export: &str,
         func: Func,
         given: usize,
-    ) -> Result<Vec<Type>> {
+    ) -> Result<Signature> {
         let ty = func.ty(self.store());
-        let params: Vec<(String, Type)> = ty
-            .params()
-            .map(|(name, ty)| (name.to_string(), ty))
-            .collect();
-        if params.len() != given {
-            let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+        if ty.params().len() != given {
+            let names: Vec<&str> = ty.params().map(|(name, _)| name).collect();
             return Err(Error::Argument {
                 export: export.to_string(),
                 reason: format!(
                     "it takes {} argument(s) ({}) but {given} were given",
-                    params.len(),
+                    names.len(),
                     names.join(", ")
                 ),
             });
         }
-        Ok(params.into_iter().map(|(_, ty)| ty).collect())
+        Ok(Signature {
+            params: ty.params().map(|(_, ty)| ty).collect(),
+            results: ty.results().collect(),
+        })
     }
 
     /// A single `result` that is `err` as [`Error::Guest`].

@@ -9,6 +9,7 @@
 
 use wasmtime::component::{Func, Type, Val};
 
+use crate::dynamic::Signature;
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 
@@ -60,8 +61,8 @@ impl<T: Send + 'static> Instance<T> {
     /// the signature is one of the fast lanes' shapes.
     pub async fn call_values(&mut self, export: &str, args: &[Value]) -> Result<Vec<Value>> {
         let func = self.func(export)?;
-        let params = self.param_types(export, func, args.len())?;
-        for (index, (arg, ty)) in args.iter().zip(&params).enumerate() {
+        let signature = self.signature(export, func, args.len())?;
+        for (index, (arg, ty)) in args.iter().zip(&signature.params).enumerate() {
             if !fits(arg, ty) {
                 return Err(Error::Argument {
                     export: export.to_string(),
@@ -69,34 +70,40 @@ impl<T: Send + 'static> Instance<T> {
                 });
             }
         }
-        self.call_values_of(func, args).await
+        self.call_values_of(func, &signature, args).await
     }
 
     pub(crate) async fn call_values_of(
         &mut self,
         func: Func,
+        signature: &Signature,
         args: &[Value],
     ) -> Result<Vec<Value>> {
-        if let Some(results) = self.fast_lane(func, args).await? {
+        if let Some(results) = self.fast_lane(func, signature, args).await? {
             return Ok(results);
         }
         let vals: Vec<Val> = args.iter().cloned().map(Val::from).collect();
         let results = self.call_func(func, &vals).await?;
-        let types: Vec<Type> = func.ty(self.store()).results().collect();
         Ok(results
             .into_iter()
-            .zip(&types)
+            .zip(&signature.results)
             .map(|(val, ty)| value_of(val, ty))
             .collect())
     }
 
     /// The call through a typed function, or `None` when the signature has
     /// no lane (or the arguments do not match it).
-    async fn fast_lane(&mut self, func: Func, args: &[Value]) -> Result<Option<Vec<Value>>> {
-        let ty = func.ty(self.store());
-        let params: Vec<Type> = ty.params().map(|(_, ty)| ty).collect();
-        let results: Vec<Type> = ty.results().collect();
-        let ([param], [result], [arg]) = (params.as_slice(), results.as_slice(), args) else {
+    async fn fast_lane(
+        &mut self,
+        func: Func,
+        signature: &Signature,
+        args: &[Value],
+    ) -> Result<Option<Vec<Value>>> {
+        let ([param], [result], [arg]) = (
+            signature.params.as_slice(),
+            signature.results.as_slice(),
+            args,
+        ) else {
             return Ok(None);
         };
         let (Some(input), Some(output)) = (shape(param), shape(result)) else {
