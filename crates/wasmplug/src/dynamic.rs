@@ -5,6 +5,8 @@
 //! A top-level `result` that is `err` is reported as [`Error::Guest`], so a
 //! caller can tell a plugin's refusal from success without reading values.
 
+use std::sync::Arc;
+
 use serde_json::Value as Json;
 use wasmtime::component::{Func, Type, Val};
 
@@ -13,8 +15,9 @@ use crate::instance::Instance;
 use crate::lanes::value_of;
 use crate::values;
 
-/// An export's parameter and result types.
+/// An export's parameter names and types and its result types.
 pub(crate) struct Signature {
+    names: Vec<String>,
     pub(crate) params: Vec<Type>,
     pub(crate) results: Vec<Type>,
 }
@@ -53,8 +56,7 @@ impl<T: Send + 'static> Instance<T> {
         args: &[A],
         convert: impl Fn(&Type, &A) -> Result<Val>,
     ) -> Result<Vec<Val>> {
-        let func = self.func(export)?;
-        let signature = self.signature(export, func, args.len())?;
+        let (func, signature) = self.resolve(export, args.len())?;
         let args = signature
             .params
             .iter()
@@ -71,30 +73,35 @@ impl<T: Send + 'static> Instance<T> {
         Ok(results)
     }
 
-    /// The export's parameter and result types, once the argument count is
-    /// known to match.
-    pub(crate) fn signature(
-        &mut self,
-        export: &str,
-        func: Func,
-        given: usize,
-    ) -> Result<Signature> {
-        let ty = func.ty(self.store());
-        if ty.params().len() != given {
-            let names: Vec<&str> = ty.params().map(|(name, _)| name).collect();
+    /// The export and its signature, looked up once per instance and
+    /// export name, once the argument count is known to match.
+    pub(crate) fn resolve(&mut self, export: &str, given: usize) -> Result<(Func, Arc<Signature>)> {
+        let (func, signature) = match self.exports.get(export) {
+            Some((func, signature)) => (*func, signature.clone()),
+            None => {
+                let func = self.func(export)?;
+                let ty = func.ty(self.store());
+                let signature = Arc::new(Signature {
+                    names: ty.params().map(|(name, _)| name.to_string()).collect(),
+                    params: ty.params().map(|(_, ty)| ty).collect(),
+                    results: ty.results().collect(),
+                });
+                self.exports
+                    .insert(export.to_string(), (func, signature.clone()));
+                (func, signature)
+            }
+        };
+        if signature.params.len() != given {
             return Err(Error::Argument {
                 export: export.to_string(),
                 reason: format!(
                     "it takes {} argument(s) ({}) but {given} were given",
-                    names.len(),
-                    names.join(", ")
+                    signature.params.len(),
+                    signature.names.join(", ")
                 ),
             });
         }
-        Ok(Signature {
-            params: ty.params().map(|(_, ty)| ty).collect(),
-            results: ty.results().collect(),
-        })
+        Ok((func, signature))
     }
 
     /// A single `result` that is `err` as [`Error::Guest`].

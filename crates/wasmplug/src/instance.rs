@@ -6,6 +6,7 @@
 //! Instantiation itself runs under the same guard, since a component's
 //! start-up code and initial memories count against the limits too.
 
+use std::collections::HashMap;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use wasmtime_wasi::I32Exit;
 
 use crate::capabilities::WasiSetup;
 use crate::capabilities::stdio::{Channel, PluginOutput};
+use crate::dynamic::Signature;
 use crate::error::{Error, Limit, Result};
 use crate::inspect::export_names;
 use crate::limits::{CallBudget, Limits, MemoryLimiter};
@@ -30,6 +32,8 @@ pub struct Instance<T: 'static = ()> {
     store: Store<StoreData<T>>,
     instance: ComponentInstance,
     discarded: bool,
+    /// Exports already called by name, with their signatures.
+    pub(crate) exports: HashMap<String, (Func, Arc<Signature>)>,
 }
 
 /// The error the epoch callback raises once the CPU budget is spent.
@@ -90,6 +94,7 @@ impl<T: Send + 'static> Instance<T> {
             store,
             instance,
             discarded: false,
+            exports: HashMap::new(),
         })
     }
 

@@ -60,8 +60,7 @@ impl<T: Send + 'static> Instance<T> {
     /// Calls `export` with dynamic arguments, through a typed function when
     /// the signature is one of the fast lanes' shapes.
     pub async fn call_values(&mut self, export: &str, args: &[Value]) -> Result<Vec<Value>> {
-        let func = self.func(export)?;
-        let signature = self.signature(export, func, args.len())?;
+        let (func, signature) = self.resolve(export, args.len())?;
         for (index, (arg, ty)) in args.iter().zip(&signature.params).enumerate() {
             if !fits(arg, ty) {
                 return Err(Error::Argument {
