@@ -433,7 +433,10 @@ async fn wrong_export_type_is_a_typed_error() {
     )
     .unwrap();
     let host = host_with(tight(), Policy::default());
-    let plugin = host.load_bytes("wrong", component, None).await.unwrap();
+    let plugin = host
+        .load_bytes("wrong", component.clone(), None)
+        .await
+        .unwrap();
     let err = plugin.run("hello").await.unwrap_err();
     assert!(
         matches!(&err, Error::ExportType { export, .. } if export == "run"),
@@ -444,6 +447,22 @@ async fn wrong_export_type_is_a_typed_error() {
         instance.call_wave("run", &["41".into()]).await.unwrap(),
         ["41"]
     );
+    // A manifest naming the default world has it checked at load.
+    let manifest = Manifest::parse(
+        "[plugin]\nname = \"wrong\"\nversion = \"0.1.0\"\nworld = \"wasmplug:plugin/plugin@0.1.0\"\n",
+        "plugin.toml".as_ref(),
+    )
+    .unwrap();
+    let err = host
+        .load_bytes("wrong", component.clone(), Some(manifest.clone()))
+        .await
+        .err()
+        .expect("refused at load");
+    assert!(matches!(err, Error::WorldMismatch { .. }), "{err:?}");
+    let hello = std::fs::read(guest("hello")).unwrap();
+    host.load_bytes("hello", hello, Some(manifest))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use wasmtime::component::{Component, InstancePre};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, InstancePre, Type};
 
 use crate::capabilities::imports::ImportRules;
 use crate::capabilities::linker;
@@ -17,9 +18,50 @@ use crate::instance::Instance;
 use crate::lifecycle::{InstancePool, Lifecycle};
 use crate::limits::Limits;
 use crate::manifest::{Manifest, Permissions};
-use crate::policy::Grants;
+use crate::policy::{Grants, unversioned};
 use crate::source::{ComponentBytes, Sha256Digest, SourceKind};
 use crate::store::StoreData;
+
+/// The world this crate knows, checked at load when a manifest names it:
+/// a plugin that does not implement it is refused before any call.
+const DEFAULT_WORLD: &str = "wasmplug:plugin/plugin";
+
+fn check_world(plugin: &str, world: &str, component: &Component) -> Result<()> {
+    if unversioned(world) != DEFAULT_WORLD {
+        return Ok(());
+    }
+    let engine = component.engine();
+    let implements = component
+        .component_type()
+        .exports(engine)
+        .any(|(name, item)| name == "run" && is_run(&item.ty));
+    if implements {
+        return Ok(());
+    }
+    Err(Error::WorldMismatch {
+        plugin: plugin.to_string(),
+        reason: format!(
+            "its manifest names the world {world}, but it does not export \
+             `run: func(input: string) -> result<string, string>`"
+        ),
+    })
+}
+
+fn is_run(item: &ComponentItem) -> bool {
+    let ComponentItem::ComponentFunc(func) = item else {
+        return false;
+    };
+    let params: Vec<Type> = func.params().map(|(_, ty)| ty).collect();
+    let results: Vec<Type> = func.results().collect();
+    let string_result = |ty: &Type| match ty {
+        Type::Result(result) => {
+            matches!(result.ok(), Some(Type::String)) && matches!(result.err(), Some(Type::String))
+        }
+        _ => false,
+    };
+    matches!(params.as_slice(), [Type::String])
+        && matches!(results.as_slice(), [r] if string_result(r))
+}
 
 /// Where a plugin's manifest comes from.
 pub(crate) enum ManifestSource {
@@ -116,6 +158,9 @@ impl<T: Send + 'static> Plugin<T> {
             requested: &requested,
         }
         .check(&component, engine)?;
+        if let Some(world) = manifest.as_ref().and_then(|m| m.plugin.world.as_deref()) {
+            check_world(&name, world, &component)?;
+        }
         let pre = linker(engine, flavor, &settings.interfaces, &grants.interfaces)?
             .instantiate_pre(&component)
             .map_err(|e| Error::Link {
