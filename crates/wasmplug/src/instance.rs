@@ -259,15 +259,16 @@ async fn guarded<T: Send + 'static, R>(
 }
 
 /// Runs `future` until it finishes or `timeout` passes (`None`). The timer
-/// is armed only when the first poll does not finish the call: most calls
-/// never wait, and arming a timer costs more than such a call.
+/// is armed only when the first poll does not finish the call, and counts
+/// from then: most calls never pause, and even reading the clock costs as
+/// much as such a call. A call pauses at its first wait in a host call or
+/// at the first epoch tick (10 ms), so the deadline is late by at most that.
 async fn within<F: Future>(timeout: Duration, future: F) -> Option<F::Output> {
-    let deadline = tokio::time::Instant::now() + timeout;
     let mut future = pin!(future);
     if let Poll::Ready(output) = poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
         return Some(output);
     }
-    tokio::time::timeout_at(deadline, future).await.ok()
+    tokio::time::timeout(timeout, future).await.ok()
 }
 
 /// Turns a failed call into its typed error, from what was recorded and the

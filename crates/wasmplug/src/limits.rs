@@ -26,7 +26,8 @@ pub struct Limits {
     pub memory: u64,
     /// Time the guest may spend running wasm code in one call.
     pub cpu: Duration,
-    /// Wall-clock time one call may take, host calls included.
+    /// Wall-clock time one call may take, host calls included; counted from
+    /// the call's first pause, at most one epoch tick (10 ms) in.
     pub timeout: Duration,
     /// Fuel for one call; `Some` switches to the deterministic CPU limit.
     pub fuel: Option<u64>,
