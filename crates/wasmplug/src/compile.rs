@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use crate::cache::ArtifactCache;
@@ -30,53 +31,56 @@ pub(crate) struct Compiler<'a> {
 
 impl Compiler<'_> {
     /// The compiled component and the engine flavor it runs on.
+    ///
+    /// Flavors are tried cheapest first, each from the cache and then by
+    /// compiling, so an engine is made only when the cheaper ones cannot
+    /// take the component: a cache miss costs one engine, not one per
+    /// flavor. An engine that cannot take the component refuses it while
+    /// validating, before any code generation; the last, most permissive
+    /// refusal is the one reported.
     pub(crate) fn compile(
         &self,
         bytes: &ComponentBytes,
         fuel: bool,
     ) -> Result<(Flavor, Component)> {
-        let candidates = Flavor::candidates(&bytes.bytes, fuel);
-        if let Some(cache) = self.cache {
-            for &flavor in &candidates {
-                if let Some(component) = cache.load(self.engines.get(flavor)?, &bytes.sha256) {
-                    return Ok((flavor, component));
-                }
-            }
-        }
-        self.notify(CompileEvent::Started {
-            origin: &bytes.origin,
-            size: bytes.bytes.len(),
-        });
-        let started = Instant::now();
-        // An engine that cannot take the component refuses it while
-        // validating, before any code generation, so trying the cheapest
-        // flavor first costs little; the last, most permissive refusal is
-        // the one reported.
+        let mut started = None;
         let mut outcome = Err(Error::Runtime("no engine to compile with".into()));
-        for flavor in candidates {
-            outcome = self
-                .attempt(flavor, bytes)
-                .map(|component| (flavor, component));
+        for flavor in Flavor::candidates(&bytes.bytes, fuel) {
+            let engine = self.engines.get(flavor)?;
+            if let Some(component) = self.cache.and_then(|c| c.load(engine, &bytes.sha256)) {
+                outcome = Ok((flavor, component));
+                break;
+            }
+            started.get_or_insert_with(|| {
+                self.notify(CompileEvent::Started {
+                    origin: &bytes.origin,
+                    size: bytes.bytes.len(),
+                });
+                Instant::now()
+            });
+            outcome = self.attempt(engine, bytes).map(|component| {
+                if let Some(cache) = self.cache {
+                    cache.store(engine, &bytes.sha256, &component);
+                }
+                (flavor, component)
+            });
             if outcome.is_ok() {
                 break;
             }
         }
-        self.notify(CompileEvent::Finished {
-            origin: &bytes.origin,
-            elapsed: started.elapsed(),
-        });
-        if let (Some(cache), Ok((_, component))) = (self.cache, &outcome) {
-            cache.store(component.engine(), &bytes.sha256, component);
+        if let Some(started) = started {
+            self.notify(CompileEvent::Finished {
+                origin: &bytes.origin,
+                elapsed: started.elapsed(),
+            });
         }
         outcome
     }
 
-    fn attempt(&self, flavor: Flavor, bytes: &ComponentBytes) -> Result<Component> {
-        Component::new(self.engines.get(flavor)?, &bytes.bytes).map_err(|e| {
-            Error::InvalidComponent {
-                origin: bytes.origin.clone(),
-                reason: format!("{e:#}"),
-            }
+    fn attempt(&self, engine: &Engine, bytes: &ComponentBytes) -> Result<Component> {
+        Component::new(engine, &bytes.bytes).map_err(|e| Error::InvalidComponent {
+            origin: bytes.origin.clone(),
+            reason: format!("{e:#}"),
         })
     }
 
