@@ -92,6 +92,14 @@ where
     func.typed::<P, R>(instance.store()).unwrap()
 }
 
+/// The runtime the wasmplug side runs on: one thread, as a host's own.
+fn new_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Runs `call` `iters` times inside one `block_on`, so the runtime's entry
 /// cost is not charged to every call.
 fn timed<R>(
@@ -109,10 +117,7 @@ fn timed<R>(
 }
 
 fn calls(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = new_runtime();
     let (mut store, raw, pre) = raw_instance(false);
     let (mut epoch_store, epoch_raw, _) = raw_instance(true);
     let plugin = plug_plugin(&runtime);
@@ -218,16 +223,13 @@ fn calls(c: &mut Criterion) {
 /// Dynamic calls by name: through the fast lane for byte lists and
 /// strings, and, for comparison, through wasmtime's `Val`s.
 fn dynamic(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = new_runtime();
     let plugin = plug_plugin(&runtime);
     let mut instance = runtime.block_on(plugin.instantiate()).unwrap();
     let typed_echo = plug_func::<(&[u8],), (Vec<u8>,)>(&mut instance, "echo");
     let echo = instance.func("echo").unwrap();
     let mut group = c.benchmark_group("dynamic echo");
-    for size in [1 << 10, 64 << 10, 1 << 20] {
+    for size in SIZES {
         let data = vec![b'a'; size];
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_with_input(BenchmarkId::new("typed", size), &data, |b, data| {
@@ -287,10 +289,7 @@ fn dynamic(c: &mut Criterion) {
 /// Calls per second on one and on two threads, each thread with its own
 /// instance of the same plugin: the time per call should halve.
 fn throughput(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = new_runtime();
     let plugin = plug_plugin(&runtime);
     let mut group = c.benchmark_group("throughput greet");
     group.throughput(Throughput::Elements(1));
@@ -302,10 +301,7 @@ fn throughput(c: &mut Criterion) {
                 std::thread::scope(|scope| {
                     for _ in 0..threads {
                         scope.spawn(|| {
-                            let runtime = tokio::runtime::Builder::new_current_thread()
-                                .enable_all()
-                                .build()
-                                .unwrap();
+                            let runtime = new_runtime();
                             let mut instance = runtime.block_on(plugin.instantiate()).unwrap();
                             let greet = plug_func::<(&str,), (String,)>(&mut instance, "greet");
                             ready.wait();
