@@ -233,7 +233,7 @@ async fn granted_address_can_be_connected_to() {
 }
 
 #[tokio::test]
-async fn clocks_read_zero_unless_granted() {
+async fn clocks_stand_still_unless_granted() {
     let (_dir, path) = staged("hostile", Some(&hostile_manifest("")));
     let plugin = host(Policy::default()).load_file(&path).await.unwrap();
     assert_eq!(plugin.run("time").await.unwrap(), "0");
@@ -290,6 +290,34 @@ async fn wasi_0_3_imports_and_extra_exports_are_accepted() {
     let seed = instance.call_wave("seed", &[]).await.unwrap();
     assert_eq!(seed.len(), 1);
     assert!(seed[0].parse::<u64>().is_ok(), "{seed:?}");
+}
+
+/// An imported interface that only declares types (shared records, say)
+/// confers nothing, so it needs no grant; one with a function does.
+#[tokio::test]
+async fn interfaces_of_types_only_need_no_grant() {
+    let component = |export: &str| {
+        wat::parse_str(format!(
+            r#"(component
+                (import "example:shared/types@0.1.0" (instance
+                    (type $point (record (field "x" s32) (field "y" s32)))
+                    (export "point" (type (eq $point)))
+                    {export})))"#
+        ))
+        .unwrap()
+    };
+    let host = host(Policy::default());
+    let plugin = host.load_bytes("types", component(""), None).await.unwrap();
+    plugin.instantiate().await.unwrap();
+    let err = host
+        .load_bytes("types", component(r#"(export "leak" (func))"#), None)
+        .await
+        .err()
+        .expect("an interface with a function must be refused");
+    assert!(
+        matches!(&err, Error::MissingImport { import, .. } if import == "example:shared/types@0.1.0"),
+        "{err:?}"
+    );
 }
 
 #[test]

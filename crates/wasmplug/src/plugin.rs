@@ -151,7 +151,7 @@ impl<T: Send + 'static> Plugin<T> {
         }
         .compile(&bytes, limits.fuel.is_some())?;
         let engine = component.engine();
-        ImportRules {
+        let type_only = ImportRules {
             plugin: &name,
             registered: &settings.registered,
             granted: &grants.interfaces,
@@ -161,12 +161,18 @@ impl<T: Send + 'static> Plugin<T> {
         if let Some(world) = manifest.as_ref().and_then(|m| m.plugin.world.as_deref()) {
             check_world(&name, world, &component)?;
         }
-        let pre = linker(engine, flavor, &settings.interfaces, &grants.interfaces)?
-            .instantiate_pre(&component)
-            .map_err(|e| Error::Link {
-                plugin: name.to_string(),
-                reason: format!("{e:#}"),
-            })?;
+        let pre = linker(
+            engine,
+            flavor,
+            &settings.interfaces,
+            &grants.interfaces,
+            &type_only,
+        )?
+        .instantiate_pre(&component)
+        .map_err(|e| Error::Link {
+            plugin: name.to_string(),
+            reason: format!("{e:#}"),
+        })?;
         let mut config = manifest
             .as_ref()
             .map(|m| m.config.clone())

@@ -1,13 +1,16 @@
 //! Clocks and randomness. Without a grant the guest still links (most
-//! language runtimes import both at start-up) but sees a clock frozen at zero
-//! and a fixed random sequence: nothing about the host's time or entropy.
+//! language runtimes import both at start-up) but sees clocks that never
+//! move and a fixed random sequence: nothing about the host's time or entropy.
 
 use std::time::Duration;
 
 use wasmtime_wasi::{Deterministic, HostMonotonicClock, HostWallClock, WasiCtxBuilder};
 
-/// A clock that always reads zero.
+/// Clocks that never move.
 struct FrozenClock;
+
+/// What the frozen monotonic clock always reads: one second after its start.
+const FROZEN_MONOTONIC_NANOS: u64 = 1_000_000_000;
 
 impl HostWallClock for FrozenClock {
     fn resolution(&self) -> Duration {
@@ -22,8 +25,10 @@ impl HostMonotonicClock for FrozenClock {
     fn resolution(&self) -> u64 {
         1_000_000_000
     }
+    /// Not zero: Go's runtime refuses to start on a monotonic clock that
+    /// reads 0 ("nanotime returning zero"); any constant hides as much.
     fn now(&self) -> u64 {
-        0
+        FROZEN_MONOTONIC_NANOS
     }
 }
 

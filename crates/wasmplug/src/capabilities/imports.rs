@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::component::types::ComponentItem;
 
 use crate::error::{Error, Result};
 use crate::manifest::Permissions;
@@ -37,11 +38,27 @@ pub(crate) struct ImportRules<'a> {
 }
 
 impl ImportRules<'_> {
-    pub(crate) fn check(&self, component: &Component, engine: &Engine) -> Result<()> {
-        for (name, _) in component.component_type().imports(engine) {
-            self.check_one(name)?;
+    /// Checks every import; returns the imported interfaces that hold only
+    /// types (a world's shared `types` interface, say), which need nothing
+    /// from the host but an empty instance in the linker. An instance with
+    /// no exports at all is not one of them: it names an interface of which
+    /// nothing is used, and is judged by its name like any other.
+    pub(crate) fn check(&self, component: &Component, engine: &Engine) -> Result<Vec<String>> {
+        let mut type_only = Vec::new();
+        for (name, item) in component.component_type().imports(engine) {
+            match item.ty {
+                ComponentItem::ComponentInstance(instance)
+                    if instance.exports(engine).len() > 0
+                        && instance
+                            .exports(engine)
+                            .all(|(_, export)| matches!(export.ty, ComponentItem::Type(_))) =>
+                {
+                    type_only.push(name.to_string());
+                }
+                _ => self.check_one(name)?,
+            }
         }
-        Ok(())
+        Ok(type_only)
     }
 
     fn check_one(&self, import: &str) -> Result<()> {

@@ -76,12 +76,14 @@ impl<T: 'static> HostInterface<T> {
 }
 
 /// A linker holding WASI (0.3 too on a concurrent engine), the default host
-/// interface and exactly the host interfaces granted to one plugin.
+/// interface, exactly the host interfaces granted to one plugin, and an
+/// empty instance for each of its `type_only` imports.
 pub(crate) fn linker<T: Send + 'static>(
     engine: &Engine,
     flavor: Flavor,
     interfaces: &[HostInterface<T>],
     granted: &BTreeSet<String>,
+    type_only: &[String],
 ) -> Result<Linker<StoreData<T>>> {
     let mut linker = Linker::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(Error::runtime)?;
@@ -93,6 +95,9 @@ pub(crate) fn linker<T: Send + 'static>(
         (interface.link)(&mut linker).map_err(|e| {
             Error::Runtime(format!("linking host interface {}: {e:#}", interface.name))
         })?;
+    }
+    for name in type_only {
+        linker.instance(name).map_err(Error::runtime)?;
     }
     Ok(linker)
 }
