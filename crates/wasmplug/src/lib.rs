@@ -53,8 +53,8 @@ pub use lanes::Value;
 pub use lifecycle::{InstancePool, Lifecycle};
 pub use limits::{LimitOverrides, Limits, parse_duration, parse_size};
 pub use manifest::{
-    Access, DirRequest, EnvRequest, InterfaceRequest, MANIFEST_FILE, Manifest, NetRequest,
-    Permissions, PluginInfo,
+    Access, BuildSettings, DirRequest, EnvRequest, InterfaceRequest, JsEngine, Language,
+    MANIFEST_FILE, Manifest, NetRequest, Permissions, PluginInfo,
 };
 pub use plugin::Plugin;
 pub use policy::{DirGrant, EnvGrant, Grants, NetPattern, Policy, Refusal};

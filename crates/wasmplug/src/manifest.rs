@@ -21,6 +21,10 @@
 //!
 //! [config]
 //! greeting = "Hello"
+//!
+//! [build]
+//! language = "rust"
+//! wit = "wit"
 //! ```
 
 use std::collections::BTreeMap;
@@ -45,6 +49,8 @@ pub struct Manifest {
     pub limits: LimitOverrides,
     #[serde(default)]
     pub config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub build: BuildSettings,
 }
 
 /// Who the plugin is.
@@ -67,7 +73,7 @@ pub struct PluginInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Permissions {
-    /// Real wall and monotonic clocks; without them both read zero.
+    /// Real wall and monotonic clocks; without them both stand still.
     #[serde(default, deserialize_with = "check::optional_reason")]
     pub clocks: Option<String>,
     /// Secure randomness; without it the guest gets a fixed sequence.
@@ -136,6 +142,106 @@ pub struct InterfaceRequest {
     pub name: String,
     #[serde(deserialize_with = "check::reason")]
     pub reason: String,
+}
+
+/// How `wasmplug build` turns the plugin's sources into a component. Hosts
+/// ignore it; it lives here so that one file describes the plugin.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSettings {
+    /// The plugin's language; detected from its files when absent.
+    #[serde(default)]
+    pub language: Option<Language>,
+    /// The folder of WIT files that defines `plugin.world`, relative to the
+    /// manifest; `wit` when absent.
+    #[serde(default)]
+    pub wit: Option<PathBuf>,
+    /// The JavaScript engine embedded in the component.
+    #[serde(default)]
+    pub engine: Option<JsEngine>,
+}
+
+/// A language `wasmplug build` knows how to compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Rust,
+    Python,
+    Js,
+    C,
+    Go,
+}
+
+impl Language {
+    pub const ALL: [Language; 5] = [
+        Language::Rust,
+        Language::Python,
+        Language::Js,
+        Language::C,
+        Language::Go,
+    ];
+
+    /// The name used in manifests and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+            Language::Js => "js",
+            Language::C => "c",
+            Language::Go => "go",
+        }
+    }
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Language {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Language::ALL
+            .into_iter()
+            .find(|l| l.name() == s)
+            .ok_or_else(|| format!("unknown language `{s}`: use rust, python, js, c or go"))
+    }
+}
+
+/// The JavaScript engine of a JS plugin.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsEngine {
+    /// SpiderMonkey, through componentize-js: the web platform's APIs
+    /// (`console`, `TextEncoder`, timers); ~12 MB, seconds to compile.
+    #[default]
+    StarlingMonkey,
+    /// QuickJS, through jco: the language without those APIs; ~1.6 MB,
+    /// compiled in about a second.
+    Qjs,
+}
+
+impl JsEngine {
+    /// The name used in manifests and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            JsEngine::StarlingMonkey => "starlingmonkey",
+            JsEngine::Qjs => "qjs",
+        }
+    }
+}
+
+impl std::str::FromStr for JsEngine {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        [JsEngine::StarlingMonkey, JsEngine::Qjs]
+            .into_iter()
+            .find(|e| e.name() == s)
+            .ok_or_else(|| format!("unknown JavaScript engine `{s}`: use starlingmonkey or qjs"))
+    }
 }
 
 impl Manifest {
