@@ -103,3 +103,38 @@ pub fn staged(name: &str, manifest: Option<&str>) -> (tempfile::TempDir, PathBuf
     }
     (dir, path)
 }
+
+/// Builds the plugin project in `dir` with `wasmplug build` (with `engine`
+/// for JavaScript) into the test target folder as `NAME.wasm`, and returns
+/// the component's path.
+pub fn build_project(dir: &Path, engine: Option<wasmplug_build::JsEngine>, name: &str) -> PathBuf {
+    let mut project = wasmplug_build::Project::open(dir)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", dir.display()));
+    if let Some(engine) = engine {
+        project.set_js_engine(engine);
+    }
+    let output = guest_target_dir()
+        .join("projects")
+        .join(format!("{name}.wasm"));
+    project
+        .build(&output)
+        .unwrap_or_else(|e| panic!("building {}: {e}", dir.display()));
+    output
+}
+
+/// Whether `language`'s toolchain is installed, for the tests that build
+/// plugin projects. When it is not, the test is skipped with the install
+/// command, unless `WASMPLUG_CONFORMANCE_REQUIRE` lists the language (or
+/// says `all`, as CI does): then the test fails.
+pub fn toolchain_ready(language: wasmplug_build::Language) -> bool {
+    let Err(missing) = wasmplug_build::Toolchain::find(language) else {
+        return true;
+    };
+    let required = std::env::var("WASMPLUG_CONFORMANCE_REQUIRE").is_ok_and(|list| {
+        list.split(',')
+            .any(|item| item.trim() == "all" || item.trim() == language.name())
+    });
+    assert!(!required, "{missing}");
+    eprintln!("skipped: {missing}");
+    false
+}

@@ -1,4 +1,5 @@
-//! `wasmplug`: inspect, check, call and run WebAssembly component plugins.
+//! `wasmplug`: create, build, inspect, check, call and run WebAssembly
+//! component plugins.
 
 mod commands;
 mod options;
@@ -19,6 +20,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    New(commands::new::New),
+    Build(commands::build::Build),
     Inspect(commands::inspect::Inspect),
     Check(commands::check::Check),
     Call(commands::call::Call),
@@ -50,6 +53,8 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::New(cmd) => cmd.execute(),
+        Command::Build(cmd) => cmd.execute().await,
         Command::Inspect(cmd) => cmd.execute().await,
         Command::Check(cmd) => cmd.execute().await,
         Command::Call(cmd) => cmd.execute().await,

@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+pub mod build;
 pub mod cache;
 pub mod call;
 pub mod check;
 pub mod inspect;
+pub mod new;
 pub mod run;

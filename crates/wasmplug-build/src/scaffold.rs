@@ -1,0 +1,336 @@
+//! `wasmplug new`: a project that builds as it is, for the default world from
+//! the language's template, or for any world with stubs for its exports.
+
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use wasmplug::Language;
+
+use crate::error::{BuildError, Result};
+use crate::project::DEFAULT_WORLD;
+use crate::world_check::Wit;
+
+/// One template per language, for the default world.
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Files of a language's template that a project for another world uses too.
+const SHARED: &[&str] = &[".gitignore", "go.mod"];
+
+/// The default world's WIT, written into every new project.
+const PLUGIN_WIT: &str = include_str!("../../../wit/plugin.wit");
+
+/// Files whose real name would confuse tools reading the template folder
+/// (cargo skips folders with a `Cargo.toml` when packaging) carry this suffix.
+const TEMPLATE_SUFFIX: &str = ".tmpl";
+
+/// What to create.
+#[derive(Debug, Clone)]
+pub struct Scaffold {
+    pub language: Language,
+    /// The plugin's name; also the new folder's name.
+    pub name: String,
+    /// The folder in which the project folder is made.
+    pub parent: PathBuf,
+    /// A WIT file or folder defining the world; the default world when absent.
+    pub wit: Option<PathBuf>,
+    /// The world to implement, when the WIT defines several.
+    pub world: Option<String>,
+}
+
+/// Creates the project and returns its folder.
+pub fn scaffold(request: &Scaffold) -> Result<PathBuf> {
+    check_name(&request.name)?;
+    let dir = request.parent.join(&request.name);
+    if dir.exists() {
+        return Err(BuildError::Exists { path: dir });
+    }
+    let staging = tempfile::Builder::new()
+        .prefix(".wasmplug-new-")
+        .tempdir_in(&request.parent)
+        .map_err(|e| BuildError::io(&request.parent, e))?;
+    let root = staging.path();
+
+    let wit_dir = root.join("wit");
+    match &request.wit {
+        None => write(&wit_dir.join("plugin.wit"), PLUGIN_WIT)?,
+        Some(source) => copy_wit(source, &wit_dir)?,
+    }
+    let world = match &request.wit {
+        None => Some(request.world.as_deref().unwrap_or(DEFAULT_WORLD)),
+        Some(_) => request.world.as_deref(),
+    };
+    let wit = Wit::load(&wit_dir, world)?;
+    let world = wit.qualified_world_name();
+    write(&root.join("plugin.toml"), &manifest(request, &wit))?;
+    let language = request.language.name();
+    let substitute = |text: &str| {
+        text.replace("{{name}}", &request.name)
+            .replace("{{world}}", &world)
+            .replace("{{guest_dependency}}", &guest_dependency())
+    };
+    if world == DEFAULT_WORLD {
+        write_template(language, root, |_| true, substitute)?;
+    } else {
+        let shared = |path: &Path| SHARED.iter().any(|name| path == Path::new(name));
+        write_template(language, root, shared, substitute)?;
+        write_template(&format!("world/{language}"), root, |_| true, substitute)?;
+        crate::stubs::write(request.language, &wit, root)?;
+    }
+
+    let staged = staging.keep();
+    std::fs::rename(&staged, &dir).map_err(|e| BuildError::io(&dir, e))?;
+    Ok(dir)
+}
+
+/// Names that are also valid package names in every language's tooling.
+fn check_name(name: &str) -> Result<()> {
+    let fine = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if fine {
+        return Ok(());
+    }
+    Err(BuildError::NotAProject {
+        dir: PathBuf::from(name),
+        reason: "a plugin name starts with a lower-case letter and has only lower-case \
+                 letters, digits and `-`"
+            .into(),
+    })
+}
+
+/// The manifest: who the plugin is, its world, and a request with a reason
+/// to fill in for each host interface the world imports.
+fn manifest(request: &Scaffold, wit: &Wit) -> String {
+    let world = wit.qualified_world_name();
+    let interfaces: Vec<String> = wit
+        .imported_interfaces()
+        .into_iter()
+        .filter(|name| !name.starts_with("wasi:") && !name.starts_with("wasmplug:plugin/"))
+        .map(|name| {
+            format!("    {{ name = \"{name}\", reason = \"TODO: why the plugin needs it\" }},\n")
+        })
+        .collect();
+    let permissions = if interfaces.is_empty() {
+        String::new()
+    } else {
+        format!("interfaces = [\n{}]\n", interfaces.concat())
+    };
+    let text = format!(
+        "[plugin]\n\
+         name = \"{name}\"\n\
+         version = \"0.1.0\"\n\
+         description = \"A wasmplug plugin\"\n\
+         world = \"{world}\"\n\
+         \n\
+         # What the plugin needs beyond its world, each with the reason shown to\n\
+         # whoever grants it: clocks, random, stdin, dirs, env, net, interfaces.\n\
+         [permissions]\n\
+         {permissions}\
+         \n\
+         [build]\n\
+         language = \"{language}\"\n",
+        name = request.name,
+        language = request.language,
+    );
+    text
+}
+
+/// Writes the files of `templates/TEMPLATE` that `keep` selects (by their
+/// path in the template), with placeholders substituted.
+fn write_template(
+    template: &str,
+    root: &Path,
+    keep: impl Fn(&Path) -> bool,
+    substitute: impl Fn(&str) -> String,
+) -> Result<()> {
+    let dir = TEMPLATES
+        .get_dir(template)
+        .expect("every language has its templates");
+    for file in all_files(dir) {
+        let relative = file
+            .path()
+            .strip_prefix(template)
+            .expect("template files sit under their template");
+        let relative = relative
+            .to_str()
+            .and_then(|p| p.strip_suffix(TEMPLATE_SUFFIX))
+            .map_or_else(|| relative.to_path_buf(), PathBuf::from);
+        if !keep(&relative) {
+            continue;
+        }
+        let text = file.contents_utf8().expect("templates are text");
+        write(&root.join(relative), &substitute(text))?;
+    }
+    Ok(())
+}
+
+fn all_files<'a>(dir: &'a Dir<'a>) -> Vec<&'a include_dir::File<'a>> {
+    let mut files: Vec<_> = dir.files().collect();
+    for sub in dir.dirs() {
+        files.extend(all_files(sub));
+    }
+    files
+}
+
+/// How a Rust plugin depends on `wasmplug-guest`: by version, plus the path
+/// of the source tree this command was built from while that tree exists.
+fn guest_dependency() -> String {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wasmplug-guest");
+    match source.canonicalize() {
+        Ok(path) => format!(
+            "{{ version = \"{}\", path = \"{}\" }}",
+            env!("CARGO_PKG_VERSION"),
+            path.display()
+        ),
+        Err(_) => format!("\"{}\"", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// Copies a WIT file or folder (with its `deps/`) into `to`.
+fn copy_wit(from: &Path, to: &Path) -> Result<()> {
+    let metadata = std::fs::metadata(from).map_err(|e| BuildError::io(from, e))?;
+    if metadata.is_file() {
+        let name = from.file_name().unwrap_or_default();
+        std::fs::create_dir_all(to).map_err(|e| BuildError::io(to, e))?;
+        return std::fs::copy(from, to.join(name))
+            .map(drop)
+            .map_err(|e| BuildError::io(from, e));
+    }
+    std::fs::create_dir_all(to).map_err(|e| BuildError::io(to, e))?;
+    for entry in std::fs::read_dir(from).map_err(|e| BuildError::io(from, e))? {
+        let entry = entry.map_err(|e| BuildError::io(from, e))?;
+        let path = entry.path();
+        if path.is_dir() {
+            copy_wit(&path, &to.join(entry.file_name()))?;
+        } else if path.extension().is_some_and(|e| e == "wit") {
+            std::fs::copy(&path, to.join(entry.file_name()))
+                .map_err(|e| BuildError::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
+    }
+    std::fs::write(path, text).map_err(|e| BuildError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use wasmplug::Manifest;
+
+    use super::*;
+
+    fn request(language: Language, name: &str, parent: &Path) -> Scaffold {
+        Scaffold {
+            language,
+            name: name.into(),
+            parent: parent.to_path_buf(),
+            wit: None,
+            world: None,
+        }
+    }
+
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(files(&path));
+            } else {
+                found.push(path);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_language_gets_a_complete_project() {
+        let parent = tempfile::tempdir().unwrap();
+        for language in Language::ALL {
+            let name = format!("demo-{language}");
+            let dir = scaffold(&request(language, &name, parent.path())).unwrap();
+            let manifest = Manifest::from_file(&dir.join("plugin.toml")).unwrap();
+            assert_eq!(manifest.plugin.name, name);
+            assert_eq!(manifest.plugin.world.as_deref(), Some(DEFAULT_WORLD));
+            assert_eq!(manifest.build.language, Some(language));
+            assert!(dir.join("README.md").is_file(), "{language}");
+            assert!(dir.join("wit/plugin.wit").is_file(), "{language}");
+            for file in files(&dir) {
+                let text = std::fs::read_to_string(&file).unwrap();
+                assert!(
+                    !text.contains("{{"),
+                    "{} keeps a placeholder",
+                    file.display()
+                );
+                assert!(!file.to_string_lossy().ends_with(TEMPLATE_SUFFIX));
+            }
+            let project = crate::Project::open(&dir).unwrap();
+            assert_eq!(project.language(), language);
+        }
+    }
+
+    #[test]
+    fn another_world_gets_stubs_and_its_interface_requests() {
+        let parent = tempfile::tempdir().unwrap();
+        let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/conformance/wit");
+        for language in Language::ALL {
+            let mut request = request(language, &format!("stubs-{language}"), parent.path());
+            request.wit = Some(wit.clone());
+            let dir = scaffold(&request).unwrap();
+            let manifest = Manifest::from_file(&dir.join("plugin.toml")).unwrap();
+            let interfaces: Vec<&str> = manifest
+                .permissions
+                .interfaces
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect();
+            assert_eq!(interfaces, ["wasmplug:conformance/events@0.1.0"]);
+            let sources: String = files(&dir)
+                .iter()
+                .filter(|f| !f.starts_with(dir.join("wit")))
+                .map(|f| std::fs::read_to_string(f).unwrap().to_lowercase())
+                .collect();
+            for export in ["reverse", "merge", "ounter"] {
+                assert!(sources.contains(export), "{language} lacks {export}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_names_and_existing_folders_are_refused() {
+        let parent = tempfile::tempdir().unwrap();
+        for name in ["Demo", "1demo", "de mo", "", "../up"] {
+            let err = scaffold(&request(Language::Rust, name, parent.path())).unwrap_err();
+            assert!(err.to_string().contains("lower-case"), "{name}: {err}");
+        }
+        std::fs::create_dir(parent.path().join("taken")).unwrap();
+        let err = scaffold(&request(Language::C, "taken", parent.path())).unwrap_err();
+        assert!(matches!(err, BuildError::Exists { .. }), "{err:?}");
+        let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "a failed scaffold leaves nothing behind");
+    }
+
+    #[test]
+    fn a_wit_with_several_worlds_needs_one_named() {
+        let parent = tempfile::tempdir().unwrap();
+        let wit = parent.path().join("two.wit");
+        std::fs::write(
+            &wit,
+            "package a:b;\nworld one { export f: func(); }\nworld two { export g: func(); }\n",
+        )
+        .unwrap();
+        let mut request = request(Language::Python, "two", parent.path());
+        request.wit = Some(wit);
+        let err = scaffold(&request).unwrap_err();
+        assert!(err.to_string().contains("multiple worlds"), "{err}");
+        assert!(!parent.path().join("two").exists());
+        request.world = Some("two".into());
+        let dir = scaffold(&request).unwrap();
+        let app = std::fs::read_to_string(dir.join("app.py")).unwrap();
+        assert!(app.contains("def g(self)"), "{app}");
+    }
+}
