@@ -2,17 +2,16 @@
 //! against loading it from the cache, for a small Rust plugin and an 18 MB
 //! componentize-py plugin, in one process. Prints a table.
 //!
-//! `cargo bench -p wasmplug-benches --bench load`. The Python plugin is
-//! built with `tests/plugins-py/build.sh` (which installs componentize-py
-//! from PyPI into a venv of its own); set `WASMPLUG_BENCH_NO_PYTHON=1` to
-//! measure the Rust plugin only.
+//! `cargo bench -p wasmplug-benches --bench load`. The Python plugin,
+//! `tests/plugins-py/hello`, is built with `wasmplug build`, which needs
+//! componentize-py (`scripts/toolchains.sh`); without it, or with
+//! `WASMPLUG_BENCH_NO_PYTHON=1`, only the Rust plugin is measured.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use wasmplug::{ArtifactCache, Host};
-use wasmplug_tests::{guest, repo_root};
+use wasmplug_tests::{build_project, guest, repo_root, toolchain_ready};
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument, if any, is ignored.
@@ -21,7 +20,9 @@ fn main() {
         .build()
         .unwrap();
     let mut plugins = vec![("Rust hello", guest("hello"), 10)];
-    if std::env::var_os("WASMPLUG_BENCH_NO_PYTHON").is_none() {
+    if std::env::var_os("WASMPLUG_BENCH_NO_PYTHON").is_none()
+        && toolchain_ready(wasmplug_build::Language::Python)
+    {
         plugins.push(("Python hello", python_plugin(), 3));
     }
     println!("| plugin | size | compile (no cache) | cached load | ratio |");
@@ -71,12 +72,9 @@ fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
 
 /// Builds the Python test plugin with componentize-py.
 fn python_plugin() -> PathBuf {
-    let out = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("target"))
-        .join("plugins-py");
-    let script: &Path = &repo_root().join("tests/plugins-py/build.sh");
-    let status = Command::new(script).arg(&out).status().unwrap();
-    assert!(status.success(), "building the Python plugin failed");
-    out.join("hello.wasm")
+    build_project(
+        &repo_root().join("tests/plugins-py/hello"),
+        None,
+        "hello-py",
+    )
 }
