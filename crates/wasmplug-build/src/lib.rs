@@ -7,6 +7,7 @@
 //! component against the world, and [`scaffold`] writes a new project that
 //! builds as it is.
 
+mod bindings;
 mod error;
 mod lang;
 mod project;

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use wasmplug::Language;
-use wit_bindgen_core::wit_parser::{Resolve, WorldId};
 
 use super::componentize_reactor;
 use crate::error::{BuildError, Result};
@@ -24,7 +23,10 @@ pub(super) fn tools() -> Result<Vec<(String, PathBuf)>> {
 
 pub(super) fn build(project: &Project, wit: &Wit) -> Result<Vec<u8>> {
     let bindings_dir = project.work_dir()?.join("bindings");
-    let bindings = generate_bindings(&wit.resolve, wit.world, &bindings_dir)?;
+    let bindings = super::write_generated(&crate::bindings::c(wit)?, &bindings_dir, |name| {
+        // The world's type reaches the component through the object file.
+        name.ends_with(".c") || name.ends_with(".o")
+    })?;
     let sources = sources(project.dir())?;
     let core = project.work_dir()?.join("core.wasm");
     let (clang, sysroot) = clang()?;
@@ -52,23 +54,6 @@ pub(super) fn build(project: &Project, wit: &Wit) -> Result<Vec<u8>> {
     .map_err(missing_parts)?;
     let module = std::fs::read(&core).map_err(|e| BuildError::io(&core, e))?;
     componentize_reactor(&module, &core)
-}
-
-/// Writes the bindings into `dir`, replacing an earlier build's, and returns
-/// what to compile and link: the generated `.c` and the `_component_type.o`
-/// whose custom section carries the world for componentizing.
-fn generate_bindings(resolve: &Resolve, world: WorldId, dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = wit_bindgen_core::Files::default();
-    wit_bindgen_c::Opts::default()
-        .build()
-        .generate(&mut resolve.clone(), world, &mut files)
-        .map_err(|e| BuildError::Bindings {
-            language: Language::C,
-            reason: format!("{e:#}"),
-        })?;
-    super::write_generated(&files, dir, |name| {
-        name.ends_with(".c") || name.ends_with(".o")
-    })
 }
 
 /// The project's `src/*.c`, in name order; `test/` stays out of the build.

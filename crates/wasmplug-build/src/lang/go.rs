@@ -239,19 +239,7 @@ fn check_module_path(project: &Path) -> Result<()> {
 
 /// Generates the bindings into the copy and returns the Go files written.
 fn write_bindings(wit: &Wit, src: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = wit_bindgen_core::Files::default();
-    wit_bindgen_go::Opts {
-        // gofmt runs afterwards from the toolchain found, not from PATH.
-        format: wit_bindgen_go::Format::False,
-        quiet: true,
-        ..Default::default()
-    }
-    .build()
-    .generate(&mut wit.resolve.clone(), wit.world, &mut files)
-    .map_err(|e| BuildError::Bindings {
-        language: Language::Go,
-        reason: format!("{e:#}"),
-    })?;
+    let files = crate::bindings::go(wit, false)?;
     let mut written = Vec::new();
     for (name, contents) in files.iter() {
         // The project's own go.mod stands in for the minimal one generated.

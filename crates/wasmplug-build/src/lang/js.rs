@@ -40,7 +40,7 @@ pub(super) fn build(project: &Project, wit: &Wit) -> Result<Vec<u8>> {
     let world = wit.qualified_world_name();
     let mut command = match project.js_engine() {
         JsEngine::StarlingMonkey => {
-            let mut command = Command::new(node_tool(dir, "componentize-js")?);
+            let mut command = Command::new(node_tool(project, "componentize-js")?);
             command
                 .arg(&entry)
                 .arg("--wit")
@@ -55,7 +55,7 @@ pub(super) fn build(project: &Project, wit: &Wit) -> Result<Vec<u8>> {
         }
         JsEngine::Qjs => {
             // jco resolves relative paths against its own folder: all absolute.
-            let mut command = Command::new(node_tool(dir, "jco")?);
+            let mut command = Command::new(node_tool(project, "jco")?);
             command
                 .arg("componentize")
                 .arg(&entry)
@@ -75,17 +75,27 @@ pub(super) fn build(project: &Project, wit: &Wit) -> Result<Vec<u8>> {
 }
 
 /// `node_modules/.bin/TOOL`, running `npm install` first when the project's
-/// toolchain is not installed yet.
-fn node_tool(dir: &Path, tool: &str) -> Result<PathBuf> {
+/// toolchain is not installed yet. Builds of one project at once (say, one
+/// per engine) take turns, so that only one of them installs.
+fn node_tool(project: &Project, tool: &str) -> Result<PathBuf> {
+    let dir = project.dir();
     let path = dir.join("node_modules/.bin").join(tool);
-    if path.is_file() {
+    // npm writes its hidden lockfile last: without it an install is partial.
+    let installed = || path.is_file() && dir.join("node_modules/.package-lock.json").is_file();
+    if installed() {
         return Ok(path);
     }
-    let npm = require("npm", &[], Language::Js, NODE_INSTALL)?;
-    run(Command::new(npm)
-        .current_dir(dir)
-        .args(["install", "--no-audit", "--no-fund"]))?;
-    if path.is_file() {
+    let lock_path = project.work_dir()?.join("npm-install.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|e| BuildError::io(&lock_path, e))?;
+    lock.lock().map_err(|e| BuildError::io(&lock_path, e))?;
+    if !installed() {
+        let npm = require("npm", &[], Language::Js, NODE_INSTALL)?;
+        run(Command::new(npm)
+            .current_dir(dir)
+            .args(["install", "--no-audit", "--no-fund"]))?;
+    }
+    drop(lock);
+    if installed() {
         return Ok(path);
     }
     Err(BuildError::MissingTool {

@@ -4,21 +4,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use wasmplug::Language;
-
-use crate::error::{BuildError, Result};
+use crate::error::Result;
 use crate::scaffold::write as write_file;
 use crate::world_check::Wit;
 
 pub(super) fn write(wit: &Wit, root: &Path) -> Result<()> {
-    let mut files = wit_bindgen_core::Files::default();
-    wit_bindgen_c::Opts::default()
-        .build()
-        .generate(&mut wit.resolve.clone(), wit.world, &mut files)
-        .map_err(|e| BuildError::Bindings {
-            language: Language::C,
-            reason: format!("{e:#}"),
-        })?;
+    let files = crate::bindings::c(wit)?;
     let (header_name, header) = files
         .iter()
         .find(|(name, _)| name.ends_with(".h"))

@@ -6,9 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use wasmplug::Language;
-
-use crate::error::{BuildError, Result};
+use crate::error::Result;
 use crate::scaffold::write as write_file;
 use crate::world_check::Wit;
 
@@ -16,19 +14,7 @@ use crate::world_check::Wit;
 const STUB_FILE: &str = "exports.go";
 
 pub(super) fn write(wit: &Wit, root: &Path) -> Result<()> {
-    let mut files = wit_bindgen_core::Files::default();
-    wit_bindgen_go::Opts {
-        generate_stubs: true,
-        format: wit_bindgen_go::Format::False,
-        quiet: true,
-        ..Default::default()
-    }
-    .build()
-    .generate(&mut wit.resolve.clone(), wit.world, &mut files)
-    .map_err(|e| BuildError::Bindings {
-        language: Language::Go,
-        reason: format!("{e:#}"),
-    })?;
+    let files = crate::bindings::go(wit, true)?;
     for (name, contents) in files.iter() {
         let Some(package) = name
             .strip_suffix("/wit_bindings.go")
