@@ -22,6 +22,13 @@
 //! export_plugin!(Hello);
 //! ```
 //!
+//! # Starting
+//!
+//! `wasmplug new --lang rust NAME` makes a crate set up as below, with a
+//! greeting plugin, a native test and a `plugin.toml`; `wasmplug build`
+//! then builds and checks it. The rest of this page explains what that
+//! crate contains.
+//!
 //! # Building
 //!
 //! A plugin is a library crate compiled to a `cdylib`; the `wasm32-wasip2`
@@ -63,6 +70,14 @@
 //! host reports the message as this plugin's error. A panic is different: it
 //! aborts the call with a trap, and the host treats the plugin as crashed
 //! rather than as having answered.
+//!
+//! # Testing
+//!
+//! The host functions ([`log`], [`config`]) exist only inside a wasmplug
+//! host: called from a native `cargo test` they panic. Keep the plugin's
+//! logic in plain functions that take what `run` read from the host, and
+//! test those natively; test the whole component through a host (`wasmplug
+//! call plugin.wasm run '"input"'`, or the `wasmplug` crate).
 //!
 //! # Logging and configuration
 //!
