@@ -116,6 +116,16 @@ fn timed<R>(
     })
 }
 
+/// The floor of a synchronous call path that keeps a CPU limit: the epoch
+/// deadline set before every call, a synchronous call, no fiber.
+fn sync_limited<R>(
+    store: &mut Store<Raw>,
+    call: impl FnOnce(&mut Store<Raw>) -> wasmtime::Result<R>,
+) -> R {
+    store.set_epoch_deadline(500);
+    call(store).unwrap()
+}
+
 fn calls(c: &mut Criterion) {
     let runtime = new_runtime();
     let (mut store, raw, pre) = raw_instance(false);
@@ -161,6 +171,10 @@ fn calls(c: &mut Criterion) {
             })
         })
     });
+    let epoch_add = raw_func::<(u32, u32), (u32,)>(&mut epoch_store, &epoch_raw, "add");
+    group.bench_function("raw wasmtime + epoch deadline", |b| {
+        b.iter(|| sync_limited(&mut epoch_store, |s| epoch_add.call(s, (1, 2))))
+    });
     let plug_add = plug_func::<(u32, u32), (u32,)>(&mut plug, "add");
     group.bench_function("wasmplug", |b| {
         b.iter_custom(|iters| {
@@ -177,6 +191,10 @@ fn calls(c: &mut Criterion) {
     let greet = raw_func::<(&str,), (String,)>(&mut store, &raw, "greet");
     group.bench_function("raw wasmtime", |b| {
         b.iter(|| greet.call(&mut store, ("world",)).unwrap())
+    });
+    let epoch_greet = raw_func::<(&str,), (String,)>(&mut epoch_store, &epoch_raw, "greet");
+    group.bench_function("raw wasmtime + epoch deadline", |b| {
+        b.iter(|| sync_limited(&mut epoch_store, |s| epoch_greet.call(s, ("world",))))
     });
     let plug_greet = plug_func::<(&str,), (String,)>(&mut plug, "greet");
     group.bench_function("wasmplug", |b| {
