@@ -48,6 +48,12 @@ pub enum BuildError {
     #[error("the component does not implement world {world}: {reason}")]
     WorldMismatch { world: String, reason: String },
 
+    #[error(
+        "`{name}` is not a plugin name: start with a lower-case letter and use only lower-case \
+         letters, digits and `-`"
+    )]
+    BadName { name: String },
+
     #[error("{path} already exists; choose another name or remove it")]
     Exists { path: PathBuf },
 }

@@ -91,11 +91,8 @@ fn check_name(name: &str) -> Result<()> {
     if fine {
         return Ok(());
     }
-    Err(BuildError::NotAProject {
-        dir: PathBuf::from(name),
-        reason: "a plugin name starts with a lower-case letter and has only lower-case \
-                 letters, digits and `-`"
-            .into(),
+    Err(BuildError::BadName {
+        name: name.to_string(),
     })
 }
 
@@ -305,7 +302,7 @@ mod tests {
         let parent = tempfile::tempdir().unwrap();
         for name in ["Demo", "1demo", "de mo", "", "../up"] {
             let err = scaffold(&request(Language::Rust, name, parent.path())).unwrap_err();
-            assert!(err.to_string().contains("lower-case"), "{name}: {err}");
+            assert!(matches!(err, BuildError::BadName { .. }), "{name}: {err:?}");
         }
         std::fs::create_dir(parent.path().join("taken")).unwrap();
         let err = scaffold(&request(Language::C, "taken", parent.path())).unwrap_err();
