@@ -14,6 +14,7 @@ set -euo pipefail
 rustup target add wasm32-wasip2 wasm32-wasip1
 
 packages=()
+python3 -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)
 command -v clang >/dev/null || packages+=(clang)
 command -v wasm-ld >/dev/null || packages+=(lld)
 [ -e /usr/include/wasm32-wasi/stdlib.h ] || packages+=(wasi-libc)
@@ -22,6 +23,10 @@ compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a" 
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
 if [ ${#packages[@]} -gt 0 ]; then
+    command -v apt-get >/dev/null || {
+        echo "missing: ${packages[*]}; install them with your package manager" >&2
+        exit 1
+    }
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
     $sudo apt-get update -qq
