@@ -132,6 +132,7 @@ fn calls(c: &mut Criterion) {
     let (mut epoch_store, epoch_raw, _) = raw_instance(true);
     let plugin = plug_plugin(&runtime);
     let mut plug = runtime.block_on(plugin.instantiate()).unwrap();
+    let mut blocking = plugin.instantiate_blocking().unwrap();
 
     let mut group = c.benchmark_group("instantiate");
     group.bench_function("raw wasmtime", |b| {
@@ -175,6 +176,14 @@ fn calls(c: &mut Criterion) {
     group.bench_function("raw wasmtime + epoch deadline", |b| {
         b.iter(|| sync_limited(&mut epoch_store, |s| epoch_add.call(s, (1, 2))))
     });
+    let blocking_add = plug_func::<(u32, u32), (u32,)>(&mut blocking, "add");
+    group.bench_function("wasmplug blocking", |b| {
+        b.iter(|| {
+            blocking
+                .call_blocking(|s| blocking_add.call(s, (1, 2)))
+                .unwrap()
+        })
+    });
     let plug_add = plug_func::<(u32, u32), (u32,)>(&mut plug, "add");
     group.bench_function("wasmplug", |b| {
         b.iter_custom(|iters| {
@@ -195,6 +204,14 @@ fn calls(c: &mut Criterion) {
     let epoch_greet = raw_func::<(&str,), (String,)>(&mut epoch_store, &epoch_raw, "greet");
     group.bench_function("raw wasmtime + epoch deadline", |b| {
         b.iter(|| sync_limited(&mut epoch_store, |s| epoch_greet.call(s, ("world",))))
+    });
+    let blocking_greet = plug_func::<(&str,), (String,)>(&mut blocking, "greet");
+    group.bench_function("wasmplug blocking", |b| {
+        b.iter(|| {
+            blocking
+                .call_blocking(|s| blocking_greet.call(s, ("world",)))
+                .unwrap()
+        })
     });
     let plug_greet = plug_func::<(&str,), (String,)>(&mut plug, "greet");
     group.bench_function("wasmplug", |b| {

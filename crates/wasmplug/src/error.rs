@@ -121,6 +121,12 @@ pub enum Error {
     )]
     InstanceDiscarded { plugin: String },
 
+    /// Blocking calls were asked for where they cannot be made: the plugin
+    /// could wait, or the caller runs inside an async runtime, or the
+    /// instance was made for the other kind of call.
+    #[error("plugin `{plugin}` cannot be called this way: {reason}")]
+    NotBlocking { plugin: String, reason: String },
+
     /// Reading a file failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
-use wasmtime::component::{Func, Instance as ComponentInstance, Val};
+use wasmtime::component::{Func, Instance as ComponentInstance, InstancePre, TypedFunc, Val};
 use wasmtime::{Store, Trap, UpdateDeadline, WasmBacktrace};
 use wasmtime_wasi::I32Exit;
 
@@ -32,9 +32,15 @@ pub struct Instance<T: 'static = ()> {
     store: Store<StoreData<T>>,
     instance: ComponentInstance,
     discarded: bool,
+    /// Made for blocking calls ([`Instance::call_blocking`]) rather than
+    /// async ones.
+    blocking: bool,
     /// Exports already called by name, with their signatures.
     pub(crate) exports: HashMap<String, (Func, Arc<Signature>)>,
 }
+
+/// The default world's `run: func(input: string) -> result<string, string>`.
+type RunFunc<'a> = TypedFunc<(&'a str,), (Result<String, String>,)>;
 
 /// The error the epoch callback raises once the CPU budget is spent.
 #[derive(Debug, thiserror::Error)]
@@ -43,48 +49,9 @@ struct CpuLimitReached;
 
 impl<T: Send + 'static> Instance<T> {
     pub(crate) async fn new(plugin: Plugin<T>, args: &[String]) -> Result<Self> {
-        let inner = &plugin.inner;
-        let host = &plugin.host.inner;
-        let budget = Arc::new(CallBudget::default());
-        let output =
-            |channel| PluginOutput::new(inner.name.clone(), channel, host.stdio, budget.clone());
-        let (stdout, stderr) = (output(Channel::Stdout), output(Channel::Stderr));
-        let argv: Vec<String> = std::iter::once(inner.name.to_string())
-            .chain(args.iter().cloned())
-            .collect();
-        let wasi = WasiSetup {
-            grants: &inner.grants,
-            net: &inner.net,
-            args: &argv,
-            stdout: stdout.clone(),
-            stderr: stderr.clone(),
-        }
-        .build()?;
-        let context = PluginContext {
-            name: inner.name.clone(),
-            config: inner.config.clone(),
-            budget: budget.clone(),
-            stdout,
-            stderr,
-        };
-        let data = StoreData::new(
-            wasi,
-            MemoryLimiter::new(inner.limits.memory, budget.clone()),
-            context,
-            (host.new_data)(),
-        );
-        let mut store = Store::new(plugin.engine(), data);
-        store.limiter(|data| &mut data.limiter);
-        let cpu = inner.limits.cpu;
-        store.epoch_deadline_callback(move |_| {
-            if budget.charge_tick(cpu) {
-                Ok(UpdateDeadline::Yield(1))
-            } else {
-                Err(wasmtime::Error::new(CpuLimitReached))
-            }
-        });
-        let pre = inner.pre.clone();
-        let limits = inner.limits;
+        let mut store = new_store(&plugin, args, false)?;
+        let pre = plugin.inner.pre.clone();
+        let limits = plugin.inner.limits;
         let instance = guarded(&mut store, &limits, async |store| {
             pre.instantiate_async(store).await
         })
@@ -94,7 +61,44 @@ impl<T: Send + 'static> Instance<T> {
             store,
             instance,
             discarded: false,
+            blocking: false,
             exports: HashMap::new(),
+        })
+    }
+
+    pub(crate) fn new_blocking(plugin: Plugin<T>, pre: InstancePre<StoreData<T>>) -> Result<Self> {
+        let mut store = new_store(&plugin, &[], true)?;
+        let limits = plugin.inner.limits;
+        let instance = guarded_blocking(&mut store, &limits, |store| pre.instantiate(store))?;
+        Ok(Instance {
+            plugin,
+            store,
+            instance,
+            discarded: false,
+            blocking: true,
+            exports: HashMap::new(),
+        })
+    }
+
+    /// The default world's `run`, typed.
+    fn run_func<'a>(&mut self) -> Result<RunFunc<'a>> {
+        self.func("run")?
+            .typed::<(&str,), (Result<String, String>,)>(&self.store)
+            .map_err(|e| Error::ExportType {
+                plugin: self.plugin.name().to_string(),
+                export: "run".into(),
+                reason: format!(
+                    "expected `run: func(input: string) -> result<string, string>` of world \
+                     wasmplug:plugin/plugin@0.1.0: {e:#}"
+                ),
+            })
+    }
+
+    /// An `err` from `run` is the plugin's answer, [`Error::Guest`].
+    fn run_output(&self, output: Result<String, String>) -> Result<String> {
+        output.map_err(|message| Error::Guest {
+            plugin: self.plugin.name().to_string(),
+            message,
         })
     }
 
@@ -111,15 +115,65 @@ impl<T: Send + 'static> Instance<T> {
         &mut self,
         call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
     ) -> Result<R> {
-        if self.discarded {
-            return Err(Error::InstanceDiscarded {
-                plugin: self.plugin.name().to_string(),
-            });
-        }
+        self.check_callable(false)?;
         let limits = self.plugin.inner.limits;
         let outcome = guarded(&mut self.store, &limits, call).await;
         self.discarded = outcome.is_err();
         outcome
+    }
+
+    /// Runs `call` under the plugin's limits on an instance made by
+    /// [`Plugin::instantiate_blocking`], calling typed functions
+    /// synchronously (`func.call(store, args)`, or bindings made without
+    /// `exports: { default: async }`). The CPU time limit stops a guest that
+    /// runs too long; nothing else can make it wait.
+    ///
+    /// ```ignore
+    /// let mut instance = plugin.instantiate_blocking()?;
+    /// let add = instance.func("add")?.typed::<(u32, u32), (u32,)>(instance.store())?;
+    /// let (sum,) = instance.call_blocking(|store| add.call(store, (1, 2)))?;
+    /// ```
+    pub fn call_blocking<R>(
+        &mut self,
+        call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
+    ) -> Result<R> {
+        self.check_callable(true)?;
+        let limits = self.plugin.inner.limits;
+        let outcome = guarded_blocking(&mut self.store, &limits, call);
+        self.discarded = outcome.is_err();
+        outcome
+    }
+
+    /// Calls the default world's `run(input)` on a blocking instance.
+    pub fn run_blocking(&mut self, input: &str) -> Result<String> {
+        let run = self.run_func()?;
+        let (output,) = self.call_blocking(|store| run.call(store, (input,)))?;
+        self.run_output(output)
+    }
+
+    /// Fails if the instance was discarded or made for the other kind of
+    /// call (or, for a blocking call, if the caller is in an async runtime).
+    fn check_callable(&self, blocking: bool) -> Result<()> {
+        let plugin = self.plugin.name().to_string();
+        if self.discarded {
+            return Err(Error::InstanceDiscarded { plugin });
+        }
+        if self.blocking != blocking {
+            let reason = if blocking {
+                "this instance was made by `instantiate`: use `call`, or make one with \
+                 `instantiate_blocking`"
+            } else {
+                "this instance was made by `instantiate_blocking`: use `call_blocking`"
+            };
+            return Err(Error::NotBlocking {
+                plugin,
+                reason: reason.into(),
+            });
+        }
+        if blocking {
+            self.plugin.check_blocking()?;
+        }
+        Ok(())
     }
 
     /// Makes typed bindings generated by `bindgen!` for this instance, e.g.
@@ -138,24 +192,11 @@ impl<T: Send + 'static> Instance<T> {
     /// Calls the default world's `run(input)`; an `err` from the plugin is
     /// [`Error::Guest`].
     pub async fn run(&mut self, input: &str) -> Result<String> {
-        let run = self
-            .func("run")?
-            .typed::<(&str,), (Result<String, String>,)>(&self.store)
-            .map_err(|e| Error::ExportType {
-                plugin: self.plugin.name().to_string(),
-                export: "run".into(),
-                reason: format!(
-                    "expected `run: func(input: string) -> result<string, string>` of world \
-                     wasmplug:plugin/plugin@0.1.0: {e:#}"
-                ),
-            })?;
+        let run = self.run_func()?;
         let (output,) = self
             .call(async |store| run.call_async(store, (input,)).await)
             .await?;
-        output.map_err(|message| Error::Guest {
-            plugin: self.plugin.name().to_string(),
-            message,
-        })
+        self.run_output(output)
     }
 
     /// Looks up an exported function by `name` or `interface#name`; the
@@ -230,6 +271,62 @@ impl<T: Send + 'static> Instance<T> {
     }
 }
 
+/// A store for one instance of `plugin`, with its WASI context, limiter
+/// and CPU budget. While the budget lasts, each epoch tick yields for an
+/// async call and continues for a `blocking` one.
+fn new_store<T: Send + 'static>(
+    plugin: &Plugin<T>,
+    args: &[String],
+    blocking: bool,
+) -> Result<Store<StoreData<T>>> {
+    let inner = &plugin.inner;
+    let host = &plugin.host.inner;
+    let budget = Arc::new(CallBudget::default());
+    let output =
+        |channel| PluginOutput::new(inner.name.clone(), channel, host.stdio, budget.clone());
+    let (stdout, stderr) = (output(Channel::Stdout), output(Channel::Stderr));
+    let argv: Vec<String> = std::iter::once(inner.name.to_string())
+        .chain(args.iter().cloned())
+        .collect();
+    let wasi = WasiSetup {
+        grants: &inner.grants,
+        net: &inner.net,
+        args: &argv,
+        stdout: stdout.clone(),
+        stderr: stderr.clone(),
+    }
+    .build()?;
+    let context = PluginContext {
+        name: inner.name.clone(),
+        config: inner.config.clone(),
+        budget: budget.clone(),
+        stdout,
+        stderr,
+    };
+    let data = StoreData::new(
+        wasi,
+        MemoryLimiter::new(inner.limits.memory, budget.clone()),
+        context,
+        (host.new_data)(),
+    );
+    let mut store = Store::new(plugin.engine(), data);
+    store.limiter(|data| &mut data.limiter);
+    let cpu = inner.limits.cpu;
+    let next: fn(u64) -> UpdateDeadline = if blocking {
+        UpdateDeadline::Continue
+    } else {
+        UpdateDeadline::Yield
+    };
+    store.epoch_deadline_callback(move |_| {
+        if budget.charge_tick(cpu) {
+            Ok(next(1))
+        } else {
+            Err(wasmtime::Error::new(CpuLimitReached))
+        }
+    });
+    Ok(store)
+}
+
 /// Runs `call` with the budget reset, the CPU and fuel limits armed and the
 /// wall-clock deadline around it, and turns any failure into its typed error.
 async fn guarded<T: Send + 'static, R>(
@@ -237,12 +334,39 @@ async fn guarded<T: Send + 'static, R>(
     limits: &Limits,
     call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
 ) -> Result<R> {
+    arm(store, limits)?;
+    let outcome = within(limits.timeout, call(store)).await;
+    settle(store, limits, outcome)
+}
+
+/// [`guarded`] for a blocking call: no deadline, since nothing the plugin
+/// may use can make it wait, and the CPU limit stops it.
+fn guarded_blocking<T: Send + 'static, R>(
+    store: &mut Store<StoreData<T>>,
+    limits: &Limits,
+    call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
+) -> Result<R> {
+    arm(store, limits)?;
+    let outcome = call(store);
+    settle(store, limits, Some(outcome))
+}
+
+fn arm<T: Send + 'static>(store: &mut Store<StoreData<T>>, limits: &Limits) -> Result<()> {
     store.data().context().budget.reset(limits);
     store.set_epoch_deadline(1);
     if let Some(fuel) = limits.fuel {
         store.set_fuel(fuel).map_err(Error::runtime)?;
     }
-    let outcome = within(limits.timeout, call(store)).await;
+    Ok(())
+}
+
+/// Flushes what the call wrote and types its outcome; `None` is a call
+/// stopped at its deadline.
+fn settle<T: Send + 'static, R>(
+    store: &mut Store<StoreData<T>>,
+    limits: &Limits,
+    outcome: Option<wasmtime::Result<R>>,
+) -> Result<R> {
     let context = store.data().context();
     if context.budget.wrote_output() {
         context.stdout.flush_pending();

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, InstancePre, Type};
 
 use crate::capabilities::imports::ImportRules;
-use crate::capabilities::linker;
 use crate::capabilities::network::NetAllowList;
+use crate::capabilities::{blocking_linker, linker};
 use crate::compile::Compiler;
 use crate::error::{Error, Result};
 use crate::host::Host;
@@ -106,6 +106,12 @@ pub(crate) struct PluginInner<T: 'static> {
     pub(crate) net: NetAllowList,
     pub(crate) component: Component,
     pub(crate) pre: InstancePre<StoreData<T>>,
+    /// Imports that hold only types, linked as empty instances.
+    pub(crate) type_only: Vec<String>,
+    /// Why blocking calls are not possible, if they are not.
+    pub(crate) blocking_refusal: Option<String>,
+    /// Made on the first blocking instantiation.
+    pub(crate) blocking_pre: OnceLock<std::result::Result<InstancePre<StoreData<T>>, String>>,
 }
 
 impl<T: Send + 'static> Plugin<T> {
@@ -161,6 +167,7 @@ impl<T: Send + 'static> Plugin<T> {
         if let Some(world) = manifest.as_ref().and_then(|m| m.plugin.world.as_deref()) {
             check_world(&name, world, &component)?;
         }
+        let blocking_refusal = blocking_refusal(&grants, flavor.concurrent);
         let pre = linker(
             engine,
             flavor,
@@ -193,6 +200,9 @@ impl<T: Send + 'static> Plugin<T> {
             config: Arc::new(config),
             component,
             pre,
+            type_only,
+            blocking_refusal,
+            blocking_pre: OnceLock::new(),
         };
         Ok(Plugin {
             host,
@@ -216,10 +226,83 @@ impl<T: Send + 'static> Plugin<T> {
         self.instantiate().await?.run(input).await
     }
 
+    /// A fresh instance for blocking calls ([`Instance::call_blocking`]):
+    /// synchronous calls, without the fiber an async call needs, for hosts
+    /// that call plugins from their own threads. Only a plugin that nothing
+    /// could make wait qualifies: one granted no directories, network,
+    /// stdin, clocks or host interfaces. Its CPU time limit holds as for
+    /// any call; since it cannot wait, its wall-clock time is its CPU time.
+    /// Not from inside an async runtime, where WASI's synchronous functions
+    /// cannot run: there, use [`Plugin::instantiate`].
+    pub fn instantiate_blocking(&self) -> Result<Instance<T>> {
+        self.check_blocking()?;
+        let pre = self
+            .inner
+            .blocking_pre
+            .get_or_init(|| {
+                blocking_linker(self.engine(), &self.inner.type_only)
+                    .and_then(|linker| {
+                        linker
+                            .instantiate_pre(&self.inner.component)
+                            .map_err(Error::runtime)
+                    })
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|reason| Error::Link {
+                plugin: self.name().to_string(),
+                reason,
+            })?;
+        Instance::new_blocking(self.clone(), pre)
+    }
+
+    /// Calls the default world's `run` on a fresh blocking instance.
+    pub fn run_blocking(&self, input: &str) -> Result<String> {
+        self.instantiate_blocking()?.run_blocking(input)
+    }
+
+    /// Fails unless blocking calls may be made here, on this plugin.
+    pub(crate) fn check_blocking(&self) -> Result<()> {
+        let refusal = match &self.inner.blocking_refusal {
+            Some(reason) => Some(reason.clone()),
+            None if tokio::runtime::Handle::try_current().is_ok() => Some(
+                "it is called from inside an async runtime, where WASI's synchronous \
+                 functions cannot run; use `instantiate` and `call` there"
+                    .to_string(),
+            ),
+            None => None,
+        };
+        match refusal {
+            Some(reason) => Err(Error::NotBlocking {
+                plugin: self.name().to_string(),
+                reason,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// A pool that keeps instances of this plugin per `lifecycle`.
     pub fn pool(&self, lifecycle: Lifecycle) -> InstancePool<T> {
         InstancePool::new(self.clone(), lifecycle)
     }
+}
+
+/// Why a plugin with these grants cannot take blocking calls, if it cannot:
+/// each of these could make a call wait where no deadline can stop it.
+fn blocking_refusal(grants: &Grants, concurrent: bool) -> Option<String> {
+    let waits = [
+        (!grants.dirs.is_empty(), "directories"),
+        (!grants.net.is_empty(), "network access"),
+        (grants.stdin, "stdin"),
+        (grants.clocks, "clocks"),
+        (!grants.interfaces.is_empty(), "host interfaces"),
+        (concurrent, "component-model async"),
+    ];
+    let found: Vec<&str> = waits
+        .into_iter()
+        .filter_map(|(present, what)| present.then_some(what))
+        .collect();
+    (!found.is_empty()).then(|| format!("it uses {}, which may wait", found.join(", ")))
 }
 
 impl<T: 'static> Plugin<T> {

@@ -4,7 +4,11 @@
 
 use std::time::Duration;
 
-use wasmtime_wasi::{Deterministic, HostMonotonicClock, HostWallClock, WasiCtxBuilder};
+use wasmtime::component::{Linker, Resource};
+use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
+use wasmtime_wasi::{Deterministic, HostMonotonicClock, HostWallClock, WasiCtxBuilder, WasiView};
+
+use crate::store::StoreData;
 
 /// Clocks that never move.
 struct FrozenClock;
@@ -42,4 +46,41 @@ pub(crate) fn apply(wasi: &mut WasiCtxBuilder, clocks: bool, random: bool) {
             .insecure_random(fixed())
             .insecure_random_seed(0);
     }
+}
+
+/// The WASI 0.2 monotonic clock interface, as wasmtime-wasi links it.
+const MONOTONIC_CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
+
+/// A pollable that is always ready.
+struct Ready;
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for Ready {
+    async fn ready(&mut self) {}
+}
+
+/// Makes every clock subscription ready at once. wasmtime-wasi sleeps for
+/// real time whatever the clock reads, and a blocking call cannot be
+/// stopped while it sleeps; for a plugin whose clocks stand still, waiting
+/// for them to move would never end anyway.
+pub(crate) fn never_wait<T: Send + 'static>(
+    linker: &mut Linker<StoreData<T>>,
+) -> wasmtime::Result<()> {
+    fn ready<T: Send + 'static>(
+        data: &mut StoreData<T>,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        let table = data.ctx().table;
+        let ready = table.push(Ready)?;
+        subscribe(table, ready)
+    }
+    linker.allow_shadowing(true);
+    let mut clock = linker.instance(MONOTONIC_CLOCK)?;
+    clock.func_wrap("subscribe-duration", |mut store, (_,): (u64,)| {
+        Ok((ready(store.data_mut())?,))
+    })?;
+    clock.func_wrap("subscribe-instant", |mut store, (_,): (u64,)| {
+        Ok((ready(store.data_mut())?,))
+    })?;
+    linker.allow_shadowing(false);
+    Ok(())
 }

@@ -90,16 +90,39 @@ pub(crate) fn linker<T: Send + 'static>(
     if flavor.concurrent {
         wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(Error::runtime)?;
     }
-    host_api::add_to_linker(&mut linker).map_err(Error::runtime)?;
     for interface in interfaces.iter().filter(|i| granted.contains(&i.name)) {
         (interface.link)(&mut linker).map_err(|e| {
             Error::Runtime(format!("linking host interface {}: {e:#}", interface.name))
         })?;
     }
+    add_common(&mut linker, type_only)?;
+    Ok(linker)
+}
+
+/// The linker of blocking calls (see `Plugin::instantiate_blocking`): WASI
+/// 0.2 with synchronous host functions, whose clock subscriptions are ready
+/// at once, the default host interface and the `type_only` imports. It
+/// serves only plugins that nothing could make wait.
+pub(crate) fn blocking_linker<T: Send + 'static>(
+    engine: &Engine,
+    type_only: &[String],
+) -> Result<Linker<StoreData<T>>> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(Error::runtime)?;
+    clocks::never_wait(&mut linker).map_err(Error::runtime)?;
+    add_common(&mut linker, type_only)?;
+    Ok(linker)
+}
+
+fn add_common<T: Send + 'static>(
+    linker: &mut Linker<StoreData<T>>,
+    type_only: &[String],
+) -> Result<()> {
+    host_api::add_to_linker(linker).map_err(Error::runtime)?;
     for name in type_only {
         linker.instance(name).map_err(Error::runtime)?;
     }
-    Ok(linker)
+    Ok(())
 }
 
 /// Everything one instance's WASI context is made from.

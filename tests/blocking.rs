@@ -1,0 +1,165 @@
+//! Blocking calls: synchronous calls from a host's own threads, for plugins
+//! that nothing could make wait. The same limits hold as for async calls,
+//! and everything that could wait is refused with a typed error.
+
+use std::time::Duration;
+
+use wasmplug::{Access, DirGrant, Error, Host, Limit, Limits, Plugin, Policy};
+use wasmplug_tests::{guest, staged};
+
+fn host(limits: Limits, policy: Policy) -> Host {
+    Host::builder()
+        .limits(limits)
+        .policy(policy)
+        .build()
+        .unwrap()
+}
+
+fn tight() -> Limits {
+    Limits {
+        memory: 32 << 20,
+        cpu: Duration::from_millis(300),
+        timeout: Duration::from_secs(2),
+        fuel: None,
+        output: 64 << 10,
+    }
+}
+
+/// Loads outside any runtime, as a host with its own threads does.
+fn load(host: &Host, name: &str) -> Plugin {
+    host.block_on(host.load_file(guest(name))).unwrap().unwrap()
+}
+
+#[test]
+fn the_default_world_runs_blocking() {
+    let host = host(Limits::default(), Policy::default());
+    let hello = load(&host, "hello");
+    assert_eq!(hello.run_blocking("world").unwrap(), "Hello, world!");
+    let err = hello.run_blocking("").unwrap_err();
+    assert!(
+        matches!(&err, Error::Guest { message, .. } if message == "input is empty"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn typed_calls_keep_the_instance_between_calls() {
+    let host = host(Limits::default(), Policy::default());
+    let hostile = load(&host, "hostile");
+    let mut instance = hostile.instantiate_blocking().unwrap();
+    let run = instance
+        .func("run")
+        .unwrap()
+        .typed::<(&str,), (Result<String, String>,)>(instance.store())
+        .unwrap();
+    for expected in ["1", "2", "3"] {
+        let (count,) = instance
+            .call_blocking(|store| run.call(store, ("count",)))
+            .unwrap();
+        assert_eq!(count.unwrap(), expected);
+    }
+    // Clocks stand still without a grant; the guest prints nothing odd.
+    assert_eq!(instance.run_blocking("time").unwrap(), "0");
+}
+
+/// Each runaway case ends in its own typed error, discards the instance,
+/// and leaves the plugin usable.
+#[test]
+fn limits_hold_for_blocking_calls() {
+    let host = host(tight(), Policy::default());
+    let hostile = load(&host, "hostile");
+    for (command, limit) in [
+        ("loop", Limit::CpuTime),
+        // Sleeping on clocks that stand still ends at once, every time:
+        // the loop around it spins until the CPU limit stops it.
+        ("sleep", Limit::CpuTime),
+        ("grow", Limit::Memory),
+        ("flood", Limit::Output),
+        ("recurse", Limit::Stack),
+    ] {
+        let mut instance = hostile.instantiate_blocking().unwrap();
+        let err = instance.run_blocking(command).unwrap_err();
+        assert!(
+            matches!(&err, Error::LimitExceeded { limit: hit, .. } if *hit == limit),
+            "{command}: {err:?}"
+        );
+        assert!(instance.is_discarded(), "{command}");
+        let again = instance.run_blocking("echo again").unwrap_err();
+        assert!(
+            matches!(again, Error::InstanceDiscarded { .. }),
+            "{again:?}"
+        );
+        assert_eq!(
+            hostile.run_blocking("echo still here").unwrap(),
+            "still here"
+        );
+    }
+    let err = hostile.run_blocking("panic now").unwrap_err();
+    assert!(
+        matches!(&err, Error::Trap { stderr_tail, .. }
+            if stderr_tail.iter().any(|line| line.contains("plugin gave up: now"))),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_plugin_that_could_wait_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_staged, path) = staged(
+        "hostile",
+        Some(
+            "[plugin]\nname = \"hostile\"\nversion = \"0.1.0\"\n\n[permissions]\n\
+             dirs = [{ path = \"/data\", reason = \"reads\" }]\n",
+        ),
+    );
+    let policy = Policy {
+        dirs: vec![DirGrant {
+            host: dir.path().to_path_buf(),
+            guest: "/data".into(),
+            access: Access::Read,
+        }],
+        ..Policy::default()
+    };
+    let host = host(Limits::default(), policy);
+    let plugin = host.block_on(host.load_file(&path)).unwrap().unwrap();
+    let err = plugin
+        .instantiate_blocking()
+        .err()
+        .expect("must be refused");
+    assert!(
+        matches!(&err, Error::NotBlocking { reason, .. } if reason.contains("directories")),
+        "{err:?}"
+    );
+    // The async path still serves it.
+    assert_eq!(
+        host.block_on(plugin.run("echo fine")).unwrap().unwrap(),
+        "fine"
+    );
+}
+
+#[test]
+fn each_instance_takes_only_its_own_kind_of_call() {
+    let host = host(Limits::default(), Policy::default());
+    let hello = load(&host, "hello");
+    let mut blocking = hello.instantiate_blocking().unwrap();
+    let err = host.block_on(blocking.run("x")).unwrap().unwrap_err();
+    assert!(matches!(err, Error::NotBlocking { .. }), "{err:?}");
+
+    let mut async_instance = host.block_on(hello.instantiate()).unwrap().unwrap();
+    let err = async_instance.run_blocking("x").unwrap_err();
+    assert!(matches!(err, Error::NotBlocking { .. }), "{err:?}");
+}
+
+/// Inside an async runtime WASI's synchronous functions cannot run: a
+/// blocking call there is refused rather than panicking.
+#[tokio::test]
+async fn blocking_calls_are_refused_inside_a_runtime() {
+    let host = host(Limits::default(), Policy::default());
+    let hello = host.load_file(guest("hello")).await.unwrap();
+    let err = hello.run_blocking("x").unwrap_err();
+    assert!(
+        matches!(&err, Error::NotBlocking { reason, .. } if reason.contains("async runtime")),
+        "{err:?}"
+    );
+    assert_eq!(hello.run("x").await.unwrap(), "Hello, x!");
+}
