@@ -331,33 +331,69 @@ fn throughput(c: &mut Criterion) {
     for threads in [1u64, 2] {
         group.bench_function(BenchmarkId::new("wasmplug threads", threads), |b| {
             b.iter_custom(|iters| {
-                let per_thread = iters.div_ceil(threads);
-                let ready = std::sync::Barrier::new(threads as usize + 1);
-                std::thread::scope(|scope| {
-                    for _ in 0..threads {
-                        scope.spawn(|| {
-                            let runtime = new_runtime();
-                            let mut instance = runtime.block_on(plugin.instantiate()).unwrap();
-                            let greet = plug_func::<(&str,), (String,)>(&mut instance, "greet");
-                            ready.wait();
-                            timed(&runtime, per_thread, async || {
-                                instance
-                                    .call(async |s| greet.call_async(s, ("world",)).await)
-                                    .await
-                                    .unwrap()
-                            });
+                on_threads(threads, iters, |calls| {
+                    let runtime = new_runtime();
+                    let mut instance = runtime.block_on(plugin.instantiate()).unwrap();
+                    let greet = plug_func::<(&str,), (String,)>(&mut instance, "greet");
+                    move || {
+                        timed(&runtime, calls, async || {
+                            instance
+                                .call(async |s| greet.call_async(s, ("world",)).await)
+                                .await
+                                .unwrap()
                         });
                     }
-                    ready.wait();
-                    let start = Instant::now();
-                    // The scope joins every thread before it returns.
-                    start
                 })
-                .elapsed()
             })
         });
+        group.bench_function(
+            BenchmarkId::new("wasmplug blocking threads", threads),
+            |b| {
+                b.iter_custom(|iters| {
+                    on_threads(threads, iters, |calls| {
+                        let mut instance = plugin.instantiate_blocking().unwrap();
+                        let greet = plug_func::<(&str,), (String,)>(&mut instance, "greet");
+                        move || {
+                            for _ in 0..calls {
+                                std::hint::black_box(
+                                    instance
+                                        .call_blocking(|s| greet.call(s, ("world",)))
+                                        .unwrap(),
+                                );
+                            }
+                        }
+                    })
+                })
+            },
+        );
     }
     group.finish();
+}
+
+/// Spreads `iters` calls over `threads` threads, each with its own
+/// instance: `setup` makes a thread's instance and returns its call loop,
+/// and only the loops are timed.
+fn on_threads<F: FnOnce() + Send>(
+    threads: u64,
+    iters: u64,
+    setup: impl Fn(u64) -> F + Sync,
+) -> Duration {
+    let per_thread = iters.div_ceil(threads);
+    let ready = std::sync::Barrier::new(threads as usize + 1);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let calls = setup(per_thread);
+                ready.wait();
+                calls();
+            });
+        }
+        ready.wait();
+        let start = Instant::now();
+        // The scope joins every thread before it returns.
+        start
+    })
+    .elapsed()
 }
 
 criterion_group!(benches, calls, dynamic, throughput);
