@@ -2,10 +2,8 @@
 //! that nothing could make wait. The same limits hold as for async calls,
 //! and everything that could wait is refused with a typed error.
 
-use std::time::Duration;
-
 use wasmplug::{Access, DirGrant, Error, Host, Limit, Limits, Plugin, Policy};
-use wasmplug_tests::{guest, staged};
+use wasmplug_tests::{guest, staged, tight_limits};
 
 fn host(limits: Limits, policy: Policy) -> Host {
     Host::builder()
@@ -13,16 +11,6 @@ fn host(limits: Limits, policy: Policy) -> Host {
         .policy(policy)
         .build()
         .unwrap()
-}
-
-fn tight() -> Limits {
-    Limits {
-        memory: 32 << 20,
-        cpu: Duration::from_millis(300),
-        timeout: Duration::from_secs(2),
-        fuel: None,
-        output: 64 << 10,
-    }
 }
 
 /// Loads outside any runtime, as a host with its own threads does.
@@ -66,7 +54,7 @@ fn typed_calls_keep_the_instance_between_calls() {
 /// and leaves the plugin usable.
 #[test]
 fn limits_hold_for_blocking_calls() {
-    let host = host(tight(), Policy::default());
+    let host = host(tight_limits(), Policy::default());
     let hostile = load(&host, "hostile");
     for (command, limit) in [
         ("loop", Limit::CpuTime),

@@ -6,18 +6,7 @@ use std::time::Duration;
 use wasmplug::{
     Access, DirGrant, Error, Host, HostInterface, Limit, Limits, Manifest, Plugin, Policy,
 };
-use wasmplug_tests::{guest, staged};
-
-/// Tight limits so runaway cases end quickly.
-fn tight() -> Limits {
-    Limits {
-        memory: 32 << 20,
-        cpu: Duration::from_millis(300),
-        timeout: Duration::from_secs(2),
-        fuel: None,
-        output: 64 << 10,
-    }
-}
+use wasmplug_tests::{guest, staged, tight_limits};
 
 fn host_with(limits: Limits, policy: Policy) -> Host {
     Host::builder()
@@ -60,7 +49,7 @@ fn assert_limit(err: &Error, expected: Limit) {
 
 #[tokio::test]
 async fn infinite_loop_hits_the_cpu_limit() {
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let err = misbehave(&host, &hostile(&host).await, "loop").await;
     assert_limit(&err, Limit::CpuTime);
     assert!(err.to_string().contains("CPU time"), "{err}");
@@ -77,7 +66,7 @@ async fn infinite_loop_is_stopped_by_the_default_limits() {
 async fn infinite_loop_runs_out_of_fuel() {
     let limits = Limits {
         fuel: Some(5_000_000),
-        ..tight()
+        ..tight_limits()
     };
     let host = host_with(limits, Policy::default());
     let plugin = hostile(&host).await;
@@ -88,7 +77,7 @@ async fn infinite_loop_runs_out_of_fuel() {
 
 #[tokio::test]
 async fn memory_bomb_hits_the_memory_limit() {
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let err = misbehave(&host, &hostile(&host).await, "grow").await;
     assert_limit(&err, Limit::Memory);
 }
@@ -99,7 +88,7 @@ async fn manifest_cannot_ask_past_the_hosts_ceiling() {
         "hostile",
         Some("[plugin]\nname = \"greedy\"\nversion = \"1.0.0\"\n[limits]\nmemory = \"4GiB\"\n"),
     );
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let plugin = host.load_file(&path).await.unwrap();
     assert_eq!(plugin.limits().memory, 32 << 20);
     let err = misbehave(&host, &plugin, "grow").await;
@@ -114,7 +103,7 @@ async fn huge_table_is_refused_at_instantiation() {
             (core instance (instantiate $m)))"#,
     )
     .unwrap();
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let plugin = host.load_bytes("tables", component, None).await.unwrap();
     let err = plugin
         .instantiate()
@@ -127,7 +116,7 @@ async fn huge_table_is_refused_at_instantiation() {
 
 #[tokio::test]
 async fn deep_recursion_hits_the_stack_limit() {
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let err = misbehave(&host, &hostile(&host).await, "recurse").await;
     assert_limit(&err, Limit::Stack);
 }
@@ -136,7 +125,7 @@ async fn deep_recursion_hits_the_stack_limit() {
 /// memory fault inside the guest, reported as a trap.
 #[tokio::test]
 async fn deep_recursion_on_the_linear_memory_stack_is_a_trap() {
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let err = misbehave(&host, &hostile(&host).await, "recurse-shadow").await;
     assert!(
         matches!(
@@ -154,7 +143,7 @@ async fn deep_recursion_on_the_linear_memory_stack_is_a_trap() {
 async fn sleeping_forever_in_a_host_call_hits_the_deadline() {
     let limits = Limits {
         timeout: Duration::from_millis(500),
-        ..tight()
+        ..tight_limits()
     };
     let host = host_with(limits, Policy::default());
     let err = misbehave(&host, &hostile(&host).await, "sleep").await;
@@ -166,7 +155,7 @@ async fn sleeping_forever_in_a_host_call_hits_the_deadline() {
 
 #[tokio::test]
 async fn stdout_flood_hits_the_output_limit() {
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let err = misbehave(&host, &hostile(&host).await, "flood").await;
     assert_limit(&err, Limit::Output);
 }
@@ -175,7 +164,7 @@ async fn stdout_flood_hits_the_output_limit() {
 async fn log_flood_hits_the_output_limit() {
     let limits = Limits {
         output: 16,
-        ..tight()
+        ..tight_limits()
     };
     let host = host_with(limits, Policy::default());
     let err = misbehave(
@@ -189,7 +178,7 @@ async fn log_flood_hits_the_output_limit() {
 
 #[tokio::test]
 async fn guest_panic_is_a_trap_with_the_panic_message() {
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let err = misbehave(&host, &hostile(&host).await, "panic at the disco").await;
     let Error::Trap {
         ref stderr_tail, ..
@@ -240,7 +229,7 @@ dirs = [
         ],
         ..Policy::default()
     };
-    let host = host_with(tight(), policy);
+    let host = host_with(tight_limits(), policy);
     let plugin = host
         .load_bytes(
             "hostile",
@@ -308,7 +297,7 @@ async fn env_vars_not_granted_are_invisible() {
         ),
     );
     // Requested but not granted: refused, and listed as refused.
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let plugin = host.load_file(&path).await.unwrap();
     assert_eq!(plugin.grants().denied.len(), 1);
     let err = plugin.run("env PATH").await.unwrap_err();
@@ -321,7 +310,7 @@ async fn env_vars_not_granted_are_invisible() {
         env: vec![wasmplug::EnvGrant::parse("PATH").unwrap()],
         ..Policy::default()
     };
-    let host = host_with(tight(), policy);
+    let host = host_with(tight_limits(), policy);
     let plugin = host.load_file(guest("hostile")).await.unwrap();
     let err = plugin.run("env PATH").await.unwrap_err();
     assert!(matches!(err, Error::Guest { .. }), "{err:?}");
@@ -342,7 +331,7 @@ async fn connections_to_addresses_not_granted_are_refused() {
         net: vec![wasmplug::NetPattern::parse("127.0.0.1:1").unwrap()],
         ..Policy::default()
     };
-    let host = host_with(tight(), policy);
+    let host = host_with(tight_limits(), policy);
     let plugin = host.load_file(&path).await.unwrap();
     let err = plugin.run(&format!("connect {addr}")).await.unwrap_err();
     assert!(matches!(err, Error::Guest { .. }), "{err:?}");
@@ -350,7 +339,7 @@ async fn connections_to_addresses_not_granted_are_refused() {
     listener.set_nonblocking(true).unwrap();
     assert!(listener.accept().is_err());
     // Without any grant there is no network at all.
-    let plugin = host_with(tight(), Policy::default())
+    let plugin = host_with(tight_limits(), Policy::default())
         .load_file(guest("hostile"))
         .await
         .unwrap();
@@ -364,7 +353,7 @@ async fn unknown_import_is_refused_at_load_by_name() {
         r#"(component (import "evil:corp/backdoor@1.0.0" (instance (export "open" (func)))))"#,
     )
     .unwrap();
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let err = host
         .load_bytes("backdoor", component, None)
         .await
@@ -432,7 +421,7 @@ async fn wrong_export_type_is_a_typed_error() {
             (func (export "run") (param "x" u32) (result u32) (canon lift (core func $i "run"))))"#,
     )
     .unwrap();
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let plugin = host
         .load_bytes("wrong", component.clone(), None)
         .await
@@ -467,7 +456,7 @@ async fn wrong_export_type_is_a_typed_error() {
 
 #[tokio::test]
 async fn malformed_and_truncated_binaries_are_refused() {
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let garbage = host
         .load_bytes("garbage.wasm", b"#!/bin/sh\necho hi\n".to_vec(), None)
         .await
@@ -502,7 +491,7 @@ async fn bad_manifest_is_refused_with_its_location() {
         "hello",
         Some("[plugin]\nname = \"hello\"\nversion = \"0.1.0\"\npermissions = 3\n"),
     );
-    let host = host_with(tight(), Policy::default());
+    let host = host_with(tight_limits(), Policy::default());
     let err = host.load_file(&path).await.err().expect("bad manifest");
     assert!(matches!(err, Error::Manifest { .. }), "{err:?}");
     assert!(err.to_string().contains("line 4"), "{err}");

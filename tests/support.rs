@@ -138,3 +138,14 @@ pub fn toolchain_ready(language: wasmplug_build::Language) -> bool {
     eprintln!("skipped: {missing}");
     false
 }
+
+/// Tight limits, so that runaway plugins are stopped quickly.
+pub fn tight_limits() -> wasmplug::Limits {
+    wasmplug::Limits {
+        memory: 32 << 20,
+        cpu: std::time::Duration::from_millis(300),
+        timeout: std::time::Duration::from_secs(2),
+        fuel: None,
+        output: 64 << 10,
+    }
+}
