@@ -1,3 +1,3 @@
 module go.bytecodealliance.org/pkg
 
-go 1.27.1
+go 1.24

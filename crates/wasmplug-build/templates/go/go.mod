@@ -2,4 +2,4 @@
 // plugin's module has that path.
 module wit_component
 
-go 1.27
+go 1.24
