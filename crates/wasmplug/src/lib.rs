@@ -20,6 +20,12 @@
 //! [`Instance`] (a store and every call into it, under [`Limits`]),
 //! [`Manifest`] (`plugin.toml`), [`Policy`] (what the host grants), and
 //! [`Error`], whose variants say what went wrong without parsing messages.
+//!
+//! Calls are async by default, so that the wall-clock deadline can stop a
+//! guest waiting in a host call. A host calling from threads of its own can
+//! call plugins that nothing could make wait synchronously, without the
+//! fiber an async call costs: [`Plugin::instantiate_blocking`] and
+//! [`Instance::call_blocking`].
 
 mod bindings;
 mod cache;
