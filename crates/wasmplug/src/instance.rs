@@ -152,26 +152,24 @@ impl<T: Send + 'static> Instance<T> {
     }
 
     /// Fails if the instance was discarded or made for the other kind of
-    /// call (or, for a blocking call, if the caller is in an async runtime).
+    /// call, or, for a blocking call, if the caller is in an async runtime
+    /// (the plugin itself was checked when the instance was made).
     fn check_callable(&self, blocking: bool) -> Result<()> {
-        let plugin = self.plugin.name().to_string();
         if self.discarded {
-            return Err(Error::InstanceDiscarded { plugin });
+            return Err(Error::InstanceDiscarded {
+                plugin: self.plugin.name().to_string(),
+            });
         }
         if self.blocking != blocking {
-            let reason = if blocking {
+            return Err(self.plugin.not_blocking(if blocking {
                 "this instance was made by `instantiate`: use `call`, or make one with \
                  `instantiate_blocking`"
             } else {
                 "this instance was made by `instantiate_blocking`: use `call_blocking`"
-            };
-            return Err(Error::NotBlocking {
-                plugin,
-                reason: reason.into(),
-            });
+            }));
         }
         if blocking {
-            self.plugin.check_blocking()?;
+            self.plugin.check_outside_runtime()?;
         }
         Ok(())
     }

@@ -263,21 +263,28 @@ impl<T: Send + 'static> Plugin<T> {
 
     /// Fails unless blocking calls may be made here, on this plugin.
     pub(crate) fn check_blocking(&self) -> Result<()> {
-        let refusal = match &self.inner.blocking_refusal {
-            Some(reason) => Some(reason.clone()),
-            None if tokio::runtime::Handle::try_current().is_ok() => Some(
-                "it is called from inside an async runtime, where WASI's synchronous \
-                 functions cannot run; use `instantiate` and `call` there"
-                    .to_string(),
-            ),
-            None => None,
-        };
-        match refusal {
-            Some(reason) => Err(Error::NotBlocking {
-                plugin: self.name().to_string(),
-                reason,
-            }),
-            None => Ok(()),
+        match &self.inner.blocking_refusal {
+            Some(reason) => Err(self.not_blocking(reason)),
+            None => self.check_outside_runtime(),
+        }
+    }
+
+    /// Fails inside an async runtime, where WASI's synchronous functions,
+    /// which blocking calls use, cannot run.
+    pub(crate) fn check_outside_runtime(&self) -> Result<()> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Ok(());
+        }
+        Err(self.not_blocking(
+            "it is called from inside an async runtime, where WASI's synchronous functions \
+             cannot run; use `instantiate` and `call` there",
+        ))
+    }
+
+    pub(crate) fn not_blocking(&self, reason: &str) -> Error {
+        Error::NotBlocking {
+            plugin: self.name().to_string(),
+            reason: reason.to_string(),
         }
     }
 
