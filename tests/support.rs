@@ -25,7 +25,9 @@ fn guest_target_dir() -> PathBuf {
 fn built() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        ensure_targets(&["wasm32-wasip2", "wasm32-wasip1"]);
+        // So the tests run on a fresh machine without a setup step.
+        wasmplug_build::ensure_rust_targets(&["wasm32-wasip2", "wasm32-wasip1"])
+            .unwrap_or_else(|e| panic!("{e}"));
         let workspace = repo_root().join("tests/plugins");
         let target = guest_target_dir();
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -46,30 +48,6 @@ fn built() -> &'static Path {
         }
         target
     })
-}
-
-/// Installs missing Rust targets with rustup, so the tests run on a fresh
-/// machine without a setup step.
-fn ensure_targets(targets: &[&str]) {
-    let sysroot = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .expect("running rustc");
-    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
-    let missing: Vec<&str> = targets
-        .iter()
-        .copied()
-        .filter(|t| !sysroot.join("lib/rustlib").join(t).exists())
-        .collect();
-    if missing.is_empty() {
-        return;
-    }
-    let status = Command::new("rustup")
-        .args(["target", "add"])
-        .args(&missing)
-        .status()
-        .expect("running rustup to add the wasm targets");
-    assert!(status.success(), "rustup target add {missing:?} failed");
 }
 
 /// The path of a test plugin built for `wasm32-wasip2`, e.g. `guest("hello")`.

@@ -9,6 +9,7 @@
 
 mod bindings;
 mod error;
+mod files;
 mod lang;
 mod project;
 mod scaffold;
@@ -17,6 +18,7 @@ mod toolchain;
 mod world_check;
 
 pub use error::{BuildError, Result};
+pub use lang::rust::ensure_targets as ensure_rust_targets;
 pub use project::{Built, DEFAULT_WORLD, Project};
 pub use scaffold::{Scaffold, scaffold};
 pub use toolchain::Toolchain;

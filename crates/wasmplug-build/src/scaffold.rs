@@ -7,6 +7,7 @@ use include_dir::{Dir, include_dir};
 use wasmplug::Language;
 
 use crate::error::{BuildError, Result};
+use crate::files::{copy_tree, write};
 use crate::project::DEFAULT_WORLD;
 use crate::world_check::Wit;
 
@@ -61,12 +62,13 @@ pub fn scaffold(request: &Scaffold) -> Result<PathBuf> {
     };
     let wit = Wit::load(&wit_dir, world)?;
     let world = wit.qualified_world_name();
-    write(&root.join("plugin.toml"), &manifest(request, &wit))?;
+    write(&root.join("plugin.toml"), manifest(request, &wit, &world))?;
     let language = request.language.name();
+    let guest_dependency = guest_dependency();
     let substitute = |text: &str| {
         text.replace("{{name}}", &request.name)
             .replace("{{world}}", &world)
-            .replace("{{guest_dependency}}", &guest_dependency())
+            .replace("{{guest_dependency}}", &guest_dependency)
     };
     if world == DEFAULT_WORLD {
         write_template(language, root, |_| true, substitute)?;
@@ -98,8 +100,7 @@ fn check_name(name: &str) -> Result<()> {
 
 /// The manifest: who the plugin is, its world, and a request with a reason
 /// to fill in for each host interface the world imports.
-fn manifest(request: &Scaffold, wit: &Wit) -> String {
-    let world = wit.qualified_world_name();
+fn manifest(request: &Scaffold, wit: &Wit, world: &str) -> String {
     let interfaces: Vec<String> = wit
         .imported_interfaces()
         .into_iter()
@@ -113,7 +114,7 @@ fn manifest(request: &Scaffold, wit: &Wit) -> String {
     } else {
         format!("interfaces = [\n{}]\n", interfaces.concat())
     };
-    let text = format!(
+    format!(
         "[plugin]\n\
          name = \"{name}\"\n\
          version = \"0.1.0\"\n\
@@ -129,8 +130,7 @@ fn manifest(request: &Scaffold, wit: &Wit) -> String {
          language = \"{language}\"\n",
         name = request.name,
         language = request.language,
-    );
-    text
+    )
 }
 
 /// Writes the files of `templates/TEMPLATE` that `keep` selects (by their
@@ -157,7 +157,7 @@ fn write_template(
             continue;
         }
         let text = file.contents_utf8().expect("templates are text");
-        write(&root.join(relative), &substitute(text))?;
+        write(&root.join(relative), substitute(text))?;
     }
     Ok(())
 }
@@ -188,31 +188,12 @@ fn guest_dependency() -> String {
 fn copy_wit(from: &Path, to: &Path) -> Result<()> {
     let metadata = std::fs::metadata(from).map_err(|e| BuildError::io(from, e))?;
     if metadata.is_file() {
-        let name = from.file_name().unwrap_or_default();
-        std::fs::create_dir_all(to).map_err(|e| BuildError::io(to, e))?;
-        return std::fs::copy(from, to.join(name))
-            .map(drop)
-            .map_err(|e| BuildError::io(from, e));
+        let text = std::fs::read(from).map_err(|e| BuildError::io(from, e))?;
+        return write(&to.join(from.file_name().unwrap_or_default()), text);
     }
-    std::fs::create_dir_all(to).map_err(|e| BuildError::io(to, e))?;
-    for entry in std::fs::read_dir(from).map_err(|e| BuildError::io(from, e))? {
-        let entry = entry.map_err(|e| BuildError::io(from, e))?;
-        let path = entry.path();
-        if path.is_dir() {
-            copy_wit(&path, &to.join(entry.file_name()))?;
-        } else if path.extension().is_some_and(|e| e == "wit") {
-            std::fs::copy(&path, to.join(entry.file_name()))
-                .map_err(|e| BuildError::io(&path, e))?;
-        }
-    }
-    Ok(())
-}
-
-pub(crate) fn write(path: &Path, text: &str) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
-    }
-    std::fs::write(path, text).map_err(|e| BuildError::io(path, e))
+    copy_tree(from, to, &|path, is_dir| {
+        is_dir || path.extension().is_some_and(|e| e == "wit")
+    })
 }
 
 #[cfg(test)]

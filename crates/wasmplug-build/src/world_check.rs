@@ -39,11 +39,6 @@ impl Wit {
         })
     }
 
-    /// The world's own name, e.g. `plugin`.
-    pub fn world_name(&self) -> &str {
-        &self.resolve.worlds[self.world].name
-    }
-
     /// The interfaces with functions the world imports, by full name:
     /// those a host must provide (an interface of types only needs nothing).
     pub fn imported_interfaces(&self) -> Vec<String> {

@@ -4,7 +4,7 @@ mod c;
 pub(crate) mod go;
 mod js;
 mod python;
-mod rust;
+pub(crate) mod rust;
 
 use std::path::{Path, PathBuf};
 
@@ -49,10 +49,7 @@ fn write_generated(
     let mut kept = Vec::new();
     for (name, contents) in files.iter() {
         let path = dir.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
-        }
-        std::fs::write(&path, contents).map_err(|e| BuildError::io(&path, e))?;
+        crate::files::write(&path, contents)?;
         if keep(name) {
             kept.push(path);
         }
@@ -84,27 +81,11 @@ fn componentize_reactor(module: &[u8], path: &Path) -> Result<Vec<u8>> {
 /// they read: everything but hidden entries and `__pycache__`, and at the
 /// top level the build folder, `node_modules` and built components.
 fn copy_sources(from: &Path, to: &Path) -> Result<()> {
-    copy_tree(from, to, true)
-}
-
-fn copy_tree(from: &Path, to: &Path, top: bool) -> Result<()> {
-    std::fs::create_dir_all(to).map_err(|e| BuildError::io(to, e))?;
-    for entry in std::fs::read_dir(from).map_err(|e| BuildError::io(from, e))? {
-        let entry = entry.map_err(|e| BuildError::io(from, e))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let path = entry.path();
-        let skipped = name.starts_with('.')
+    crate::files::copy_tree(from, to, &|path, _| {
+        let top = path.components().count() == 1;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        !(name.starts_with('.')
             || name == "__pycache__"
-            || (top && (name == "build" || name == "node_modules" || name.ends_with(".wasm")));
-        if skipped {
-            continue;
-        }
-        if path.is_dir() {
-            copy_tree(&path, &to.join(&*name), false)?;
-        } else if path.is_file() {
-            std::fs::copy(&path, to.join(&*name)).map_err(|e| BuildError::io(&path, e))?;
-        }
-    }
-    Ok(())
+            || (top && (name == "build" || name == "node_modules" || name.ends_with(".wasm"))))
+    })
 }

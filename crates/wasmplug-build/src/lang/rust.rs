@@ -18,15 +18,18 @@ const SIMD: &str = "target-feature=+simd128";
 const INSTALL: &str = "install Rust with rustup: https://rustup.rs";
 
 pub(super) fn tools() -> Result<Vec<(String, PathBuf)>> {
+    Ok(vec![("cargo".into(), cargo()?)])
+}
+
+/// cargo, with the target installed.
+fn cargo() -> Result<PathBuf> {
     let cargo = require("cargo", &cargo_home_bin(), Language::Rust, INSTALL)?;
-    ensure_target()?;
-    Ok(vec![("cargo".into(), cargo)])
+    ensure_targets(&[TARGET])?;
+    Ok(cargo)
 }
 
 pub(super) fn build(project: &Project, _wit: &Wit) -> Result<Vec<u8>> {
-    let cargo = require("cargo", &cargo_home_bin(), Language::Rust, INSTALL)?;
-    ensure_target()?;
-    let mut command = Command::new(cargo);
+    let mut command = Command::new(cargo()?);
     command
         .current_dir(project.dir())
         .args(["build", "--release", "--target", TARGET])
@@ -80,16 +83,25 @@ fn cargo_home_bin() -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-/// Adds the target with rustup when it is missing, as cargo would need.
-fn ensure_target() -> Result<()> {
+/// Adds `targets` with rustup where they are missing, as a build for them
+/// needs.
+pub fn ensure_targets(targets: &[&str]) -> Result<()> {
     let rustc = require("rustc", &cargo_home_bin(), Language::Rust, INSTALL)?;
     let sysroot = run(Command::new(rustc).args(["--print", "sysroot"]))?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
-    if sysroot.join("lib/rustlib").join(TARGET).exists() {
+    let missing: Vec<&str> = targets
+        .iter()
+        .copied()
+        .filter(|target| !sysroot.join("lib/rustlib").join(target).exists())
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
-    let install = format!("install the target with `rustup target add {TARGET}`");
+    let install = format!(
+        "install the targets with `rustup target add {}`",
+        missing.join(" ")
+    );
     let rustup = require("rustup", &cargo_home_bin(), Language::Rust, &install)?;
-    run(Command::new(rustup).args(["target", "add", TARGET]))?;
+    run(Command::new(rustup).args(["target", "add"]).args(&missing))?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::error::Result;
-use crate::scaffold::write as write_file;
+use crate::files::write as write_file;
 use crate::world_check::Wit;
 
 pub(super) fn write(wit: &Wit, root: &Path) -> Result<()> {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::error::Result;
-use crate::scaffold::write as write_file;
+use crate::files::write as write_file;
 use crate::world_check::Wit;
 
 /// The file each `export_*` package's stubs go to.

@@ -10,7 +10,7 @@ use wit_bindgen_core::wit_parser::{Function, FunctionKind};
 
 use super::{Exports, own_params};
 use crate::error::Result;
-use crate::scaffold::write as write_file;
+use crate::files::write as write_file;
 use crate::world_check::Wit;
 
 pub(super) fn write(wit: &Wit, root: &Path) -> Result<()> {
@@ -74,7 +74,7 @@ pub(super) fn write(wit: &Wit, root: &Path) -> Result<()> {
 
 fn params(function: &Function) -> String {
     own_params(function)
-        .map(|p| p.to_lower_camel_case())
+        .map(|p| p.name.to_lower_camel_case())
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use wasmplug::Language;
 use wit_bindgen_core::wit_parser::{
-    Function, FunctionKind, InterfaceId, Resolve, TypeDefKind, TypeId, WorldItem, WorldKey,
+    Function, FunctionKind, InterfaceId, Param, Resolve, TypeDefKind, TypeId, WorldItem, WorldKey,
 };
 
 use crate::error::Result;
@@ -139,7 +139,7 @@ fn is_method(function: &Function) -> bool {
 }
 
 /// The parameters a function's body sees: without `self` for methods.
-fn own_params(function: &Function) -> impl Iterator<Item = &str> {
+fn own_params(function: &Function) -> impl Iterator<Item = &Param> {
     let skip = usize::from(is_method(function));
-    function.params.iter().skip(skip).map(|p| p.name.as_str())
+    function.params.iter().skip(skip)
 }

@@ -10,7 +10,7 @@ use wit_bindgen_core::wit_parser::{Function, FunctionKind};
 
 use super::{Exports, own_params};
 use crate::error::Result;
-use crate::scaffold::write as write_file;
+use crate::files::write as write_file;
 use crate::world_check::Wit;
 
 pub(super) fn write(wit: &Wit, root: &Path) -> Result<()> {
@@ -87,7 +87,7 @@ fn method(function: &Function) -> String {
     if !is_static {
         params.push("self".into());
     }
-    params.extend(own_params(function).map(|p| identifier(&p.to_snake_case())));
+    params.extend(own_params(function).map(|p| identifier(&p.name.to_snake_case())));
     let decorator = if is_static { "    @staticmethod\n" } else { "" };
     format!(
         "{decorator}    def {name}({}):\n        raise NotImplementedError(\"{}\")\n\n",

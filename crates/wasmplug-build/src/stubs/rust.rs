@@ -13,12 +13,12 @@ use wit_bindgen_core::wit_parser::{
 
 use super::{ExportedInterface, Exports, is_method, own_params};
 use crate::error::Result;
-use crate::scaffold::write as write_file;
+use crate::files::write as write_file;
 use crate::world_check::Wit;
 
 pub(super) fn write(wit: &Wit, root: &Path) -> Result<()> {
     let path = root.join("src/lib.rs");
-    write_file(&path, &lib_rs(wit))?;
+    write_file(&path, lib_rs(wit))?;
     // Only for whoever reads the stubs: they build unformatted too.
     let _ = Command::new("rustfmt")
         .args(["--edition", "2024"])
@@ -92,22 +92,17 @@ impl Names<'_> {
         if is_method(function) {
             params.push("&self".into());
         }
-        let skip = usize::from(is_method(function));
-        for param in function.params.iter().skip(skip) {
-            params.push(format!(
-                "{}: {}",
-                identifier(&param.name.to_snake_case()),
-                self.type_name(&param.ty)
-            ));
+        let mut used: Vec<String> = Vec::new();
+        for param in own_params(function) {
+            let name = identifier(&param.name.to_snake_case());
+            params.push(format!("{name}: {}", self.type_name(&param.ty)));
+            used.push(name);
         }
         let result = match (&function.kind, &function.result) {
             (FunctionKind::Constructor(_), _) => " -> Self".to_string(),
             (_, Some(ty)) => format!(" -> {}", self.type_name(ty)),
             (_, None) => String::new(),
         };
-        let used: Vec<String> = own_params(function)
-            .map(|p| identifier(&p.to_snake_case()))
-            .collect();
         let mut body = String::new();
         if !used.is_empty() {
             let _ = writeln!(body, "        let _ = ({},);", used.join(", "));
