@@ -78,14 +78,15 @@ fn project(language: Language) -> PathBuf {
 }
 
 /// The component to test: the one named by `WASMPLUG_CONFORMANCE_<NAME>`
-/// (e.g. `..._JS_QJS`), or a fresh build of the language's project.
-fn component(language: Language, engine: Option<JsEngine>) -> PathBuf {
-    let name = test_name(language, engine);
+/// (e.g. `..._JS_QJS`), or a fresh build of the language's project, or
+/// `None` when its toolchain is missing and the suite is skipped.
+fn component(language: Language, engine: Option<JsEngine>, name: &str) -> Option<PathBuf> {
     let variable = format!("WASMPLUG_CONFORMANCE_{}", name.to_ascii_uppercase());
     if let Some(path) = std::env::var_os(&variable) {
-        return PathBuf::from(path);
+        return Some(PathBuf::from(path));
     }
-    wasmplug_tests::build_project(&project(language), engine, &name)
+    wasmplug_tests::toolchain_ready(language)
+        .then(|| wasmplug_tests::build_project(&project(language), engine, name))
 }
 
 fn test_name(language: Language, engine: Option<JsEngine>) -> String {
@@ -122,11 +123,9 @@ impl Report {
 
 fn conformance(language: Language, engine: Option<JsEngine>) {
     let name = test_name(language, engine);
-    let prebuilt = format!("WASMPLUG_CONFORMANCE_{}", name.to_ascii_uppercase());
-    if std::env::var_os(prebuilt).is_none() && !wasmplug_tests::toolchain_ready(language) {
+    let Some(path) = component(language, engine, &name) else {
         return;
-    }
-    let path = component(language, engine);
+    };
     let host = host();
     let report = host
         .block_on(async {
