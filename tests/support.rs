@@ -119,11 +119,9 @@ pub fn toolchain_ready(language: wasmplug_build::Language) -> bool {
 
 /// Tight limits, so that runaway plugins are stopped quickly.
 pub fn tight_limits() -> wasmplug::Limits {
-    wasmplug::Limits {
-        memory: 32 << 20,
-        cpu: std::time::Duration::from_millis(300),
-        timeout: std::time::Duration::from_secs(2),
-        fuel: None,
-        output: 64 << 10,
-    }
+    wasmplug::Limits::default()
+        .memory(32 << 20)
+        .cpu(std::time::Duration::from_millis(300))
+        .timeout(std::time::Duration::from_secs(2))
+        .output(64 << 10)
 }

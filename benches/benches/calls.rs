@@ -88,8 +88,7 @@ where
     P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
     R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift,
 {
-    let func = instance.func(name).unwrap();
-    func.typed::<P, R>(instance.store()).unwrap()
+    instance.typed_func::<P, R>(name).unwrap()
 }
 
 /// The runtime the wasmplug side runs on: one thread, as a host's own.

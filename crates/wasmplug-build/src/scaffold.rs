@@ -260,13 +260,12 @@ mod tests {
             request.wit = Some(wit.clone());
             let dir = scaffold(&request).unwrap();
             let manifest = Manifest::from_file(&dir.join("plugin.toml")).unwrap();
-            let interfaces: Vec<&str> = manifest
-                .permissions
-                .interfaces
+            let interfaces: Vec<String> = manifest
+                .requests
                 .iter()
-                .map(|i| i.name.as_str())
+                .map(|r| r.permission.to_string())
                 .collect();
-            assert_eq!(interfaces, ["wasmplug:conformance/events@0.1.0"]);
+            assert_eq!(interfaces, ["interface wasmplug:conformance/events@0.1.0"]);
             let sources: String = files(&dir)
                 .iter()
                 .filter(|f| !f.starts_with(dir.join("wit")))

@@ -2,6 +2,7 @@
 //! component plugins.
 
 mod commands;
+mod hints;
 mod options;
 
 use std::io::IsTerminal;
@@ -27,6 +28,7 @@ enum Command {
     Call(commands::call::Call),
     Run(commands::run::Run),
     Cache(commands::cache::Cache),
+    Grants(commands::grants::Grants),
 }
 
 /// `X.Y.Z (wasmtime A.B.C)`; clap prefixes the program name.
@@ -60,11 +62,17 @@ async fn main() -> ExitCode {
         Command::Call(cmd) => cmd.execute().await,
         Command::Run(cmd) => cmd.execute().await,
         Command::Cache(cmd) => cmd.execute().await,
+        Command::Grants(cmd) => cmd.execute(),
     };
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {}", one_line(&format!("{error:#}")));
+            let message = match error.downcast_ref::<wasmplug::Error>() {
+                // Its message is whole already, and a hint says what to type.
+                Some(error) => format!("{error}{}", hints::hint(error)),
+                None => format!("{error:#}"),
+            };
+            eprintln!("error: {}", one_line(&message));
             if let Some(wasmplug::Error::Trap {
                 backtrace: Some(backtrace),
                 ..

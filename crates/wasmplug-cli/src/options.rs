@@ -1,14 +1,18 @@
 //! Options shared by the commands that load a plugin, spelled as
-//! `wasmtime run` spells them where it has them.
+//! `wasmtime run` spells them where it has them, and the three parties of
+//! every permission as the command line has them: the plugin's manifest,
+//! the operator's policy file, and the person at the terminal, whose flags
+//! grant and who is asked about the rest.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use wasmplug::{
-    Access, ArtifactCache, CompileEvent, DirGrant, EnvGrant, Host, Limits, NetPattern, Plugin,
-    Policy, StdioMode,
+    Access, ArtifactCache, CompileEvent, Consent, ConsentAnswer, ConsentRequest, Grant, GrantStore,
+    Host, Limits, Plugin, Policy, StdioMode, Untrusted,
 };
 
 #[derive(Debug, Args)]
@@ -28,6 +32,16 @@ pub struct LoadOptions {
     /// Allow connections to HOST:PORT (`*` for any port).
     #[arg(long = "allow-net", value_name = "HOST:PORT")]
     pub net: Vec<String>,
+
+    /// Consent, for this run only, to every permission the policy allows
+    /// and the plugin requests, without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// The operator's policy; by default $WASMPLUG_POLICY, or
+    /// ~/.config/wasmplug/policy.toml when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 
     /// Wall-clock time allowed for each call, e.g. 500ms or 2s (the CPU
     /// limit rises with it when it is longer than the CPU limit).
@@ -70,67 +84,89 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// What the command itself gives every plugin, as `wasmtime run` does.
+pub struct Defaults {
+    /// Standard output and error: captured as log lines, or passed through.
+    pub stdio: StdioMode,
+    /// Whether the plugin may read the terminal's standard input.
+    pub stdin: bool,
+}
+
 impl LoadOptions {
-    /// What the command line grants. Clocks and randomness are granted as
-    /// `wasmtime run` does; a manifest still has to request them.
-    pub fn policy(&self, stdin: bool) -> wasmplug::Result<Policy> {
-        let dirs = self
-            .dirs
-            .iter()
-            .map(|d| DirGrant::parse(d, Access::ReadWrite))
-            .chain(
-                self.ro_dirs
-                    .iter()
-                    .map(|d| DirGrant::parse(d, Access::Read)),
-            )
-            .collect::<wasmplug::Result<_>>()?;
-        Ok(Policy {
-            dirs,
-            env: self
-                .env
-                .iter()
-                .map(|e| EnvGrant::parse(e))
-                .collect::<wasmplug::Result<_>>()?,
-            net: self
-                .net
-                .iter()
-                .map(|n| NetPattern::parse(n))
-                .collect::<wasmplug::Result<_>>()?,
-            clocks: true,
-            random: true,
-            stdin,
-            ..Policy::default()
+    /// The operator's policy: the file given, the default one if it exists,
+    /// or else none, where the person at the terminal is the operator.
+    pub fn policy(&self) -> wasmplug::Result<Policy> {
+        let path = match &self.policy {
+            Some(path) => Some(path.clone()),
+            None => Policy::default_path().filter(|p| p.is_file()),
+        };
+        match path {
+            Some(path) => Policy::from_file(&path),
+            None => Ok(Policy::unrestricted()),
+        }
+    }
+
+    /// What the flags grant, with clocks and randomness as `wasmtime run`
+    /// gives them.
+    fn given(&self, defaults: &Defaults) -> wasmplug::Result<Vec<Grant>> {
+        let mut given = vec![Grant::clocks(), Grant::random()];
+        if defaults.stdin {
+            given.push(Grant::stdin());
+        }
+        for dir in &self.dirs {
+            given.push(Grant::parse_dir(dir, Access::ReadWrite)?);
+        }
+        for dir in &self.ro_dirs {
+            given.push(Grant::parse_dir(dir, Access::Read)?);
+        }
+        for env in &self.env {
+            given.push(Grant::parse_env(env)?);
+        }
+        for net in &self.net {
+            given.push(Grant::parse_net(net)?);
+        }
+        Ok(given)
+    }
+
+    /// The user's consent: the flags, what was remembered, and then, on a
+    /// terminal, a question; with `--yes`, consent for this run; without a
+    /// terminal, the load stops and says what is missing.
+    fn consent(&self, defaults: &Defaults) -> wasmplug::Result<Consent> {
+        let mut consent = Consent::none();
+        for grant in self.given(defaults)? {
+            consent = consent.given(grant);
+        }
+        if let Some(path) = GrantStore::default_path() {
+            consent = consent.remembered(GrantStore::at(path));
+        }
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        Ok(if self.yes {
+            consent.prompt(|request| ConsentAnswer::all(request, false))
+        } else if interactive {
+            consent.prompt(ask)
+        } else {
+            consent.prompt(|_| ConsentAnswer::Abort)
         })
     }
 
     /// Limits: the defaults, with what was given here as both the default
-    /// and the ceiling, so a manifest cannot ask past the command line.
-    fn limits(&self) -> (Limits, Limits) {
-        let mut defaults = Limits::default();
-        let mut ceiling = Limits {
-            memory: 4 << 30,
-            cpu: Duration::from_secs(300),
-            timeout: Duration::from_secs(300),
-            fuel: None,
-            output: 64 << 20,
-        };
-        for limits in [&mut defaults, &mut ceiling] {
-            if let Some(timeout) = self.timeout {
-                limits.timeout = timeout;
-                limits.cpu = limits.cpu.max(timeout);
-            }
-            if let Some(memory) = self.max_memory {
-                limits.memory = memory;
-            }
-            if self.fuel.is_some() {
-                limits.fuel = self.fuel;
-            }
+    /// and the ceiling, so a manifest can ask for less but not for more.
+    fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(timeout) = self.timeout {
+            limits = limits.timeout(timeout).cpu(limits.cpu.max(timeout));
         }
-        (defaults, ceiling)
+        if let Some(memory) = self.max_memory {
+            limits = limits.memory(memory);
+        }
+        if let Some(fuel) = self.fuel {
+            limits = limits.fuel(fuel);
+        }
+        limits
     }
 
-    pub fn host(&self, stdio: StdioMode, stdin: bool) -> wasmplug::Result<Host> {
-        let (defaults, ceiling) = self.limits();
+    pub fn host(&self, defaults: Defaults) -> wasmplug::Result<Host> {
+        let limits = self.limits();
         let cache = if self.no_cache {
             None
         } else {
@@ -139,10 +175,11 @@ impl LoadOptions {
         let mut builder = Host::builder()
             .on_compile(progress(cache.is_some()))
             .cache(cache)
-            .policy(self.policy(stdin)?)
-            .limits(defaults)
-            .max_limits(ceiling)
-            .stdio(stdio)
+            .policy(self.policy()?)
+            .consent(self.consent(&defaults)?)
+            .limits(limits)
+            .max_limits(limits)
+            .stdio(defaults.stdio)
             .implicit_requests(true);
         for (key, value) in &self.config {
             builder = builder.config(key, value);
@@ -157,15 +194,46 @@ impl LoadOptions {
             Some(manifest) => host.load_file_with_manifest(file, manifest).await?,
             None => host.load_file(file).await?,
         };
-        for refusal in &plugin.grants().denied {
-            tracing::warn!(
-                plugin = plugin.name(),
-                "not granted: {} (requested because: {})",
-                refusal.permission,
-                refusal.reason
-            );
+        for refusal in plugin.grants().refused() {
+            tracing::warn!(plugin = plugin.name(), "not granted: {refusal}");
         }
         Ok(plugin)
+    }
+}
+
+/// Asks at the terminal about each permission, and remembers the answers
+/// that granted.
+fn ask(request: &ConsentRequest<'_>) -> ConsentAnswer {
+    let mut stderr = std::io::stderr().lock();
+    let stdin = std::io::stdin();
+    let _ = match request.previously {
+        Some(before) => writeln!(
+            stderr,
+            "{} asks for more than {before} was given:",
+            request.plugin
+        ),
+        None => writeln!(stderr, "{} asks for:", request.plugin),
+    };
+    let mut granted = Vec::new();
+    for asked in request.requests {
+        let _ = write!(
+            stderr,
+            "  {}\n    because: {}\n  allow? [y/N] ",
+            asked.permission,
+            Untrusted(&asked.reason)
+        );
+        let _ = stderr.flush();
+        let mut answer = String::new();
+        if stdin.lock().read_line(&mut answer).is_err() {
+            break;
+        }
+        if matches!(answer.trim(), "y" | "Y" | "yes") {
+            granted.push(asked.permission.clone());
+        }
+    }
+    ConsentAnswer::Grant {
+        permissions: granted,
+        remember: true,
     }
 }
 

@@ -2,18 +2,23 @@
 //!
 //! An entry lives at `DIR/ENGINE/SHA256.cwasm`: `ENGINE` is a digest of the
 //! engine's compatibility hash (wasmtime version and every setting that
-//! changes compiled code), `SHA256` the component's identity. The `.cwasm`
-//! file is the artifact wasmtime serialized, so that wasmtime can map it
-//! instead of copying it; beside it, `SHA256.check` holds a magic string, the
-//! artifact's length and its CRC-32. The CRC catches truncated and damaged
-//! artifacts at several GB/s; a cryptographic digest would add nothing,
-//! since whoever can write the cache directory can write the user's
-//! programs too. Both files are written to temporary files and renamed into
-//! place, artifact first, so a reader never sees half a file and two
-//! processes filling the same entry both succeed. An entry that fails any
-//! check is deleted and the component compiled again. Reading an entry
-//! refreshes its modification time, which pruning uses to drop the least
-//! recently used entries first.
+//! changes compiled code), `SHA256` the digest of the component compiled.
+//! The `.cwasm` file is the artifact wasmtime serialized, so that wasmtime
+//! can map it instead of copying it; beside it, `SHA256.check` holds a magic
+//! string, the component's SHA-256, the artifact's length and its CRC-32.
+//! The digest inside binds the entry to its component: an entry copied
+//! under another component's name is a miss, never someone else's code.
+//! The CRC catches truncated and damaged artifacts at several GB/s; a
+//! cryptographic digest of the artifact would add nothing, since whoever
+//! can write the cache directory can write the user's programs too, which
+//! is why the directory and its entries must belong to the user and be
+//! writable by no one else: otherwise the cache is not used, and says so.
+//! Both files are written to temporary files and renamed into place,
+//! artifact first, so a reader never sees half a file and two processes
+//! filling the same entry both succeed. An entry that fails any check, or
+//! is not a regular file, is deleted and the component compiled again.
+//! Reading an entry refreshes its modification time, which pruning uses to
+//! drop the least recently used entries first.
 
 use std::fs::{self, File};
 use std::hash::{Hash, Hasher};
@@ -27,7 +32,7 @@ use wasmtime::component::Component;
 use crate::source::Sha256Digest;
 
 /// Identifies a wasmplug cache entry and its format version.
-const MAGIC: &[u8; 16] = b"wasmplug-cwasm2\0";
+const MAGIC: &[u8; 16] = b"wasmplug-cwasm3\0";
 const EXTENSION: &str = "cwasm";
 const CHECK_EXTENSION: &str = "check";
 
@@ -87,8 +92,12 @@ impl ArtifactCache {
     /// The compiled component, if a sound entry exists for this engine.
     pub(crate) fn load(&self, engine: &Engine, component: &Sha256Digest) -> Option<Component> {
         let path = self.entry(engine, component);
-        let check = fs::read(path.with_extension(CHECK_EXTENSION)).ok()?;
-        match artifact_check(&path) {
+        if let Err(refusal) = self.trusted(&path) {
+            tracing::warn!("{refusal}; compiling without the compiled-component cache");
+            return None;
+        }
+        let check = read_regular(&path.with_extension(CHECK_EXTENSION))?;
+        match artifact_check(&path, component) {
             Ok(actual) if actual == check => {}
             Ok(_) => {
                 tracing::warn!(path = %path.display(), "discarding a damaged compiled-component cache entry");
@@ -99,10 +108,13 @@ impl ArtifactCache {
         }
         // SAFETY: wasmtime trusts serialized artifacts to be its own output.
         // This one is: it sits under this engine's compatibility hash in a
-        // directory only this user writes to, its length and CRC match those
-        // written with it (so it is not truncated or damaged), every writer
-        // replaces it only by renaming a complete file over it, and wasmtime
-        // checks that it is a component compiled for this engine.
+        // directory that belongs to this user and that no one else can write
+        // (checked just above, as is the entry itself), it is a regular file
+        // whose length and CRC match those written with it, which also bind
+        // it to this component's SHA-256 (so it is not truncated, damaged, or
+        // another component's artifact), every writer replaces it only by
+        // renaming a complete file over it, and wasmtime checks that it is a
+        // component compiled for this engine.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(compiled) => {
                 if let Ok(file) = File::options().append(true).open(&path) {
@@ -118,10 +130,39 @@ impl ArtifactCache {
         }
     }
 
+    /// Whether the entry at `path` and the directories above it up to the
+    /// cache's own are this user's and writable by no one else. Missing
+    /// parts are fine: they will be created so. The directories are judged
+    /// by what they lead to (a cache directory may be a symlink); the
+    /// entry's files must be regular files, and are judged by
+    /// [`artifact_check`] and [`read_regular`].
+    fn trusted(&self, path: &Path) -> std::result::Result<(), String> {
+        let engine_dir = path.parent().unwrap_or(&self.dir);
+        let check = path.with_extension(CHECK_EXTENSION);
+        let parts = [
+            (self.dir.as_path(), fs::metadata(&self.dir)),
+            (engine_dir, fs::metadata(engine_dir)),
+            (path, fs::symlink_metadata(path)),
+            (check.as_path(), fs::symlink_metadata(&check)),
+        ];
+        for (part, meta) in parts {
+            match meta {
+                Ok(meta) if meta.is_dir() || meta.is_file() => owned_and_private(part, &meta)?,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("cannot check {}: {e}", part.display())),
+            }
+        }
+        Ok(())
+    }
+
     /// Saves a compiled component; failures only cost a later recompile.
     pub(crate) fn store(&self, engine: &Engine, digest: &Sha256Digest, compiled: &Component) {
         let path = self.entry(engine, digest);
-        if let Err(error) = write_entry(&path, compiled) {
+        if self.trusted(&path).is_err() {
+            return;
+        }
+        if let Err(error) = write_entry(&path, digest, compiled) {
             tracing::warn!(path = %path.display(), "cannot write the compiled-component cache: {error:#}");
             return;
         }
@@ -198,14 +239,18 @@ impl ArtifactCache {
     }
 }
 
-/// Writes the artifact, then its check, each atomically.
-fn write_entry(path: &Path, compiled: &Component) -> std::io::Result<()> {
+/// Writes the artifact, then its check, each atomically, in directories
+/// only this user can write.
+fn write_entry(path: &Path, digest: &Sha256Digest, compiled: &Component) -> std::io::Result<()> {
     let artifact = compiled.serialize().map_err(std::io::Error::other)?;
     let dir = path.parent().expect("entries sit in an engine directory");
-    fs::create_dir_all(dir)?;
+    private_dirs(dir)?;
     for (target, content) in [
         (path.to_path_buf(), artifact.as_slice()),
-        (path.with_extension(CHECK_EXTENSION), &check_of(&artifact)),
+        (
+            path.with_extension(CHECK_EXTENSION),
+            &check_of(&artifact, digest),
+        ),
     ] {
         let mut file = tempfile::NamedTempFile::new_in(dir)?;
         file.write_all(content)?;
@@ -230,24 +275,31 @@ fn remove_entry(path: &Path) {
     let _ = fs::remove_file(path.with_extension(CHECK_EXTENSION));
 }
 
-/// The magic, the artifact's length (u64) and its CRC-32 (u32), little-endian.
-fn check_of(artifact: &[u8]) -> Vec<u8> {
+/// The magic, the component's SHA-256, the artifact's length (u64) and its
+/// CRC-32 (u32), little-endian.
+fn check_of(artifact: &[u8], component: &Sha256Digest) -> Vec<u8> {
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(artifact);
-    check_bytes(artifact.len() as u64, hasher.finalize())
+    check_bytes(component, artifact.len() as u64, hasher.finalize())
 }
 
-fn check_bytes(len: u64, crc: u32) -> Vec<u8> {
-    let mut check = Vec::with_capacity(MAGIC.len() + 12);
+fn check_bytes(component: &Sha256Digest, len: u64, crc: u32) -> Vec<u8> {
+    let mut check = Vec::with_capacity(MAGIC.len() + 44);
     check.extend_from_slice(MAGIC);
+    check.extend_from_slice(&component.0);
     check.extend_from_slice(&len.to_le_bytes());
     check.extend_from_slice(&crc.to_le_bytes());
     check
 }
 
 /// The check of the artifact file as it is on disk, read in pieces so that
-/// a large artifact is never held in memory twice.
-fn artifact_check(path: &Path) -> std::io::Result<Vec<u8>> {
+/// a large artifact is never held in memory twice; an error for anything
+/// but a regular file.
+fn artifact_check(path: &Path, component: &Sha256Digest) -> std::io::Result<Vec<u8>> {
+    if !fs::symlink_metadata(path)?.is_file() {
+        remove_entry(path);
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let mut file = File::open(path)?;
     let mut hasher = crc32fast::Hasher::new();
     let mut buffer = vec![0; 1 << 20];
@@ -261,7 +313,53 @@ fn artifact_check(path: &Path) -> std::io::Result<Vec<u8>> {
             }
         }
     }
-    Ok(check_bytes(len, hasher.finalize()))
+    Ok(check_bytes(component, len, hasher.finalize()))
+}
+
+/// The contents of a regular file; nothing for a missing file, a
+/// directory, a pipe or a symlink.
+fn read_regular(path: &Path) -> Option<Vec<u8>> {
+    if !fs::symlink_metadata(path).ok()?.is_file() {
+        return None;
+    }
+    fs::read(path).ok()
+}
+
+/// Creates `dir` and its missing parents readable and writable by this
+/// user only.
+fn private_dirs(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Refuses what another user owns or could write.
+#[cfg(unix)]
+fn owned_and_private(path: &Path, meta: &fs::Metadata) -> std::result::Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Err(format!(
+            "{} belongs to user {}, not to this user ({me})",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{} is writable by others (mode {:o}); make it private with `chmod go-w`",
+            path.display(),
+            meta.mode() & 0o777
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owned_and_private(_path: &Path, _meta: &fs::Metadata) -> std::result::Result<(), String> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -336,7 +434,11 @@ mod tests {
         let path = cache.entry(&engine, &digest);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, &artifact).unwrap();
-        fs::write(path.with_extension(CHECK_EXTENSION), check_of(&artifact)).unwrap();
+        fs::write(
+            path.with_extension(CHECK_EXTENSION),
+            check_of(&artifact, &digest),
+        )
+        .unwrap();
         assert!(cache.load(&engine, &digest).is_none());
         assert!(!path.exists());
         assert!(!path.with_extension(CHECK_EXTENSION).exists());
@@ -410,5 +512,65 @@ mod tests {
         assert!(cache.entry(&engine, &digests[0]).exists());
         assert_eq!(cache.clear().unwrap(), 2);
         assert_eq!(cache.info().unwrap().entries, 0);
+    }
+
+    #[test]
+    fn an_entry_copied_from_another_component_is_a_miss() {
+        let (_dir, cache, engine, component, digest) = setup();
+        cache.store(&engine, &digest, &component);
+        let other = Sha256Digest([7; 32]);
+        let (from, to) = (cache.entry(&engine, &digest), cache.entry(&engine, &other));
+        fs::copy(&from, &to).unwrap();
+        fs::copy(
+            from.with_extension(CHECK_EXTENSION),
+            to.with_extension(CHECK_EXTENSION),
+        )
+        .unwrap();
+        assert!(cache.load(&engine, &other).is_none());
+        assert!(!to.exists(), "the foreign entry is removed");
+        assert!(cache.load(&engine, &digest).is_some());
+    }
+
+    #[test]
+    fn an_entry_that_is_not_a_regular_file_is_refused() {
+        let (dir, cache, engine, component, digest) = setup();
+        cache.store(&engine, &digest, &component);
+        let path = cache.entry(&engine, &digest);
+        let elsewhere = dir.path().join("elsewhere.cwasm");
+        fs::rename(&path, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert!(cache.load(&engine, &digest).is_none());
+        assert!(
+            fs::symlink_metadata(&path).is_err(),
+            "the symlink is removed"
+        );
+        cache.store(&engine, &digest, &component);
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        assert!(path.with_extension(CHECK_EXTENSION).is_file());
+        assert!(cache.load(&engine, &digest).is_none());
+        assert!(!path.with_extension(CHECK_EXTENSION).exists());
+    }
+
+    #[test]
+    fn a_cache_directory_writable_by_others_is_not_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, cache, engine, component, digest) = setup();
+        cache.store(&engine, &digest, &component);
+        assert!(cache.load(&engine, &digest).is_some());
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        let refusal = cache.trusted(&cache.entry(&engine, &digest)).unwrap_err();
+        assert!(refusal.contains("writable by others"), "{refusal}");
+        assert!(cache.load(&engine, &digest).is_none());
+        let other = Sha256Digest([3; 32]);
+        cache.store(&engine, &other, &component);
+        assert!(!cache.entry(&engine, &other).exists(), "nothing is written");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        let entry = cache.entry(&engine, &digest);
+        fs::set_permissions(&entry, fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(
+            cache.load(&engine, &digest).is_none(),
+            "nor an entry others can write"
+        );
     }
 }

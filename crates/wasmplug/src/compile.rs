@@ -1,5 +1,10 @@
 //! From component bytes to a compiled component: the cache first, then the
 //! cheapest engine that takes the component, then the cache again.
+//!
+//! Compiling is bounded: Cranelift's time and memory grow with a
+//! component's code, so a component larger than the host's bounds (in
+//! bytes, or in functions, which a small file can hold hundreds of
+//! thousands of) is refused before any code is generated.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,10 +28,29 @@ pub enum CompileEvent<'a> {
 /// Receives [`CompileEvent`]s, e.g. to show progress.
 pub type CompileObserver = Arc<dyn Fn(&CompileEvent<'_>) + Send + Sync>;
 
+/// The largest component a host compiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CompileBounds {
+    pub(crate) max_bytes: u64,
+    pub(crate) max_functions: u64,
+}
+
+impl Default for CompileBounds {
+    /// Room for the largest language runtimes (componentize-py's 18 MB with
+    /// about 30,000 functions), not for a component built to stall Cranelift.
+    fn default() -> Self {
+        CompileBounds {
+            max_bytes: 128 << 20,
+            max_functions: 100_000,
+        }
+    }
+}
+
 pub(crate) struct Compiler<'a> {
     pub(crate) engines: &'a Engines,
     pub(crate) cache: Option<&'a ArtifactCache>,
     pub(crate) observer: Option<&'a CompileObserver>,
+    pub(crate) bounds: CompileBounds,
 }
 
 impl Compiler<'_> {
@@ -44,12 +68,18 @@ impl Compiler<'_> {
         fuel: bool,
     ) -> Result<(Flavor, Component)> {
         let mut started = None;
-        let mut outcome = Err(Error::Runtime("no engine to compile with".into()));
+        let mut outcome = Err(Error::runtime_message("no engine to compile with"));
         for flavor in Flavor::candidates(&bytes.bytes, fuel) {
             let engine = self.engines.get(flavor)?;
-            if let Some(component) = self.cache.and_then(|c| c.load(engine, &bytes.sha256)) {
+            if let Some(component) = self
+                .cache
+                .and_then(|c| c.load(engine, &bytes.component_sha256))
+            {
                 outcome = Ok((flavor, component));
                 break;
+            }
+            if started.is_none() {
+                self.check_bounds(bytes)?;
             }
             started.get_or_insert_with(|| {
                 self.notify(CompileEvent::Started {
@@ -60,7 +90,7 @@ impl Compiler<'_> {
             });
             outcome = self.attempt(engine, bytes).map(|component| {
                 if let Some(cache) = self.cache {
-                    cache.store(engine, &bytes.sha256, &component);
+                    cache.store(engine, &bytes.component_sha256, &component);
                 }
                 (flavor, component)
             });
@@ -77,6 +107,25 @@ impl Compiler<'_> {
         outcome
     }
 
+    /// Refuses a component larger than the bounds, before compiling it.
+    fn check_bounds(&self, bytes: &ComponentBytes) -> Result<()> {
+        let too_large = |measure, actual, limit| Error::ComponentTooLarge {
+            origin: bytes.origin.clone(),
+            measure,
+            actual,
+            limit,
+        };
+        let size = bytes.bytes.len() as u64;
+        if size > self.bounds.max_bytes {
+            return Err(too_large("bytes", size, self.bounds.max_bytes));
+        }
+        let functions = count_functions(&bytes.bytes);
+        if functions > self.bounds.max_functions {
+            return Err(too_large("functions", functions, self.bounds.max_functions));
+        }
+        Ok(())
+    }
+
     fn attempt(&self, engine: &Engine, bytes: &ComponentBytes) -> Result<Component> {
         Component::new(engine, &bytes.bytes).map_err(|e| Error::InvalidComponent {
             origin: bytes.origin.clone(),
@@ -88,5 +137,39 @@ impl Compiler<'_> {
         if let Some(observer) = self.observer {
             observer(&event);
         }
+    }
+}
+
+/// The functions defined in every core module of a component, nested ones
+/// included, counted from their sections without reading their code. A
+/// malformed component counts what was read before the damage, and fails
+/// validation when compiled.
+fn count_functions(bytes: &[u8]) -> u64 {
+    let mut count = 0u64;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload {
+            Ok(wasmparser::Payload::FunctionSection(section)) => {
+                count += u64::from(section.count());
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_are_counted_in_nested_modules() {
+        let component = wat::parse_str(
+            r#"(component
+                (core module (func) (func))
+                (component (core module (func) (func) (func))))"#,
+        )
+        .unwrap();
+        assert_eq!(count_functions(&component), 5);
     }
 }

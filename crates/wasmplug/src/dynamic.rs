@@ -4,15 +4,19 @@
 //!
 //! A top-level `result` that is `err` is reported as [`Error::Guest`], so a
 //! caller can tell a plugin's refusal from success without reading values.
+//! What comes back is bounded by the call's transfer limit, in the form the
+//! host holds it: wasmtime counts the values it lifts, and turning them
+//! into WAVE text or JSON is counted again before it is done, byte lists
+//! written straight from their bytes rather than a value per byte.
 
 use std::sync::Arc;
 
 use serde_json::Value as Json;
 use wasmtime::component::{Func, Type, Val};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::instance::Instance;
-use crate::lanes::value_of;
+use crate::lanes::{Value, value_of};
 use crate::values;
 
 /// An export's parameter names and types and its result types.
@@ -30,22 +34,45 @@ impl<T: Send + 'static> Instance<T> {
                 values::parse_wave(export, ty, text)
             })
             .await?;
-        results.iter().map(values::to_wave).collect()
+        // A byte becomes at most five characters, `255, `.
+        self.within_transfer(results.iter().map(|v| value_size(v, 5)).sum())?;
+        results.iter().map(wave_of).collect()
     }
 
     /// Calls `export` with JSON arguments; returns the single result as JSON
     /// (`null` for none, an array for several).
     pub async fn call_json(&mut self, export: &str, args: &[Json]) -> Result<Json> {
-        let mut results: Vec<Json> = self
+        let results = self
             .call_converted(export, args, |ty, json| values::from_json(export, ty, json))
-            .await?
-            .iter()
-            .map(values::to_json)
-            .collect();
+            .await?;
+        self.within_transfer(
+            results
+                .iter()
+                .map(|v| value_size(v, size_of::<Json>()))
+                .sum(),
+        )?;
+        let mut results: Vec<Json> = results.iter().map(json_of).collect();
         Ok(match results.len() {
             0 => Json::Null,
             1 => results.remove(0),
             _ => Json::Array(results),
+        })
+    }
+
+    /// Fails when turning the results into text would hold more than the
+    /// transfer limit.
+    fn within_transfer(&self, size: usize) -> Result<()> {
+        let limits = self.plugin().limits();
+        if size as u64 <= limits.transfer {
+            return Ok(());
+        }
+        Err(Error::LimitExceeded {
+            plugin: self.plugin().name().to_string(),
+            limit: Limit::Transfer,
+            detail: format!(
+                "{} bytes per call; the results would take {size}",
+                limits.transfer
+            ),
         })
     }
 
@@ -55,7 +82,7 @@ impl<T: Send + 'static> Instance<T> {
         export: &str,
         args: &[A],
         convert: impl Fn(&Type, &A) -> Result<Val>,
-    ) -> Result<Vec<Val>> {
+    ) -> Result<Vec<Value>> {
         let (func, signature) = self.resolve(export, args.len())?;
         let args = signature
             .params
@@ -63,13 +90,8 @@ impl<T: Send + 'static> Instance<T> {
             .zip(args)
             .map(|(ty, arg)| convert(ty, arg).map(|val| value_of(val, ty)))
             .collect::<Result<Vec<_>>>()?;
-        let results: Vec<Val> = self
-            .call_values_of(func, &signature, &args)
-            .await?
-            .into_iter()
-            .map(Val::from)
-            .collect();
-        self.guest_error(&results)?;
+        let results = self.call_values_of(func, &signature, &args).await?;
+        self.refused(&results)?;
         Ok(results)
     }
 
@@ -80,7 +102,7 @@ impl<T: Send + 'static> Instance<T> {
             Some((func, signature)) => (*func, signature.clone()),
             None => {
                 let func = self.func(export)?;
-                let ty = func.ty(self.store());
+                let ty = func.ty(self.store_mut());
                 let signature = Arc::new(Signature {
                     names: ty.params().map(|(name, _)| name.to_string()).collect(),
                     params: ty.params().map(|(_, ty)| ty).collect(),
@@ -105,18 +127,77 @@ impl<T: Send + 'static> Instance<T> {
     }
 
     /// A single `result` that is `err` as [`Error::Guest`].
-    fn guest_error(&self, results: &[Val]) -> Result<()> {
-        if let [Val::Result(Err(payload))] = results {
+    fn refused(&self, results: &[Value]) -> Result<()> {
+        if let [Value::Other(Val::Result(Err(payload)))] = results {
             let message = match payload.as_deref() {
                 Some(Val::String(text)) => text.clone(),
                 Some(other) => values::to_wave(other)?,
                 None => "error".to_string(),
             };
-            return Err(Error::Guest {
-                plugin: self.plugin().name().to_string(),
-                message,
-            });
+            return Err(self.guest_error(message));
         }
         Ok(())
+    }
+}
+
+/// About how many bytes `value` takes as text or JSON, at `per_item` for
+/// each byte of a byte list and each scalar.
+fn value_size(value: &Value, per_item: usize) -> usize {
+    match value {
+        Value::Bytes(bytes) => bytes.len().saturating_mul(per_item),
+        Value::String(text) => text.len(),
+        Value::Other(val) => val_size(val, per_item),
+    }
+}
+
+fn val_size(val: &Val, per_item: usize) -> usize {
+    let items = |vals: &[Val]| vals.iter().map(|v| val_size(v, per_item)).sum::<usize>();
+    let payload = |val: &Option<Box<Val>>| val.as_deref().map_or(0, |v| val_size(v, per_item));
+    per_item
+        + match val {
+            Val::String(text) => text.len(),
+            Val::List(vals) | Val::Tuple(vals) | Val::FixedLengthList(vals) => items(vals),
+            Val::Record(fields) => fields
+                .iter()
+                .map(|(name, v)| name.len() + val_size(v, per_item))
+                .sum(),
+            Val::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| val_size(k, per_item) + val_size(v, per_item))
+                .sum(),
+            Val::Variant(case, value) => case.len() + payload(value),
+            Val::Enum(case) => case.len(),
+            Val::Option(value) => payload(value),
+            Val::Result(Ok(value) | Err(value)) => payload(value),
+            Val::Flags(names) => names.iter().map(String::len).sum(),
+            _ => 0,
+        }
+}
+
+/// A result in WAVE; a byte list straight from its bytes.
+fn wave_of(value: &Value) -> Result<String> {
+    match value {
+        Value::Bytes(bytes) => {
+            use std::fmt::Write;
+            let mut text = String::with_capacity(2 + bytes.len() * 5);
+            text.push('[');
+            for (i, byte) in bytes.iter().enumerate() {
+                let separator = if i == 0 { "" } else { ", " };
+                let _ = write!(text, "{separator}{byte}");
+            }
+            text.push(']');
+            Ok(text)
+        }
+        Value::String(text) => values::to_wave(&Val::String(text.clone())),
+        Value::Other(val) => values::to_wave(val),
+    }
+}
+
+/// A result in JSON; a byte list straight from its bytes.
+fn json_of(value: &Value) -> Json {
+    match value {
+        Value::Bytes(bytes) => Json::Array(bytes.iter().map(|b| Json::from(*b)).collect()),
+        Value::String(text) => Json::String(text.clone()),
+        Value::Other(val) => values::to_json(val),
     }
 }

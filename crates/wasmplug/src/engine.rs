@@ -125,7 +125,7 @@ impl Engines {
         std::thread::Builder::new()
             .name("wasmplug-epoch".into())
             .spawn(move || tick_epochs(weak))
-            .map_err(|e| Error::Runtime(format!("cannot start the epoch thread: {e}")))?;
+            .map_err(|e| Error::runtime_message(format!("cannot start the epoch thread: {e}")))?;
         Ok(engines)
     }
 

@@ -1,15 +1,24 @@
 //! The one error type of the public API.
 //!
 //! Every failure a plugin can cause ends in one of these variants, so a host
-//! matches on the variant, never on a message. Messages say what happened and
-//! what to do about it.
+//! matches on the variant, never on a message. Messages say what happened
+//! and what to do, in the library's terms; they name no command-line flags
+//! (front ends add their own hints), and whatever a plugin wrote reaches
+//! them escaped and bounded. Variants caused by another error keep it as
+//! their source, and their message already says what it said.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::permission::{Party, Permission, Request};
+use crate::text::Untrusted;
+
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A cause kept as an error's source.
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong while loading or calling a plugin.
 #[derive(Debug, thiserror::Error)]
@@ -19,11 +28,32 @@ pub enum Error {
     #[error("{origin}: not a valid WebAssembly component: {reason}")]
     InvalidComponent { origin: String, reason: String },
 
+    /// The component is larger than this host compiles.
+    #[error(
+        "{origin}: the component has {actual} {measure}, more than the {limit} this host \
+         compiles; it was not compiled"
+    )]
+    ComponentTooLarge {
+        origin: String,
+        /// What was counted: `bytes` or `functions`.
+        measure: &'static str,
+        actual: u64,
+        limit: u64,
+    },
+
     /// The manifest (`plugin.toml`) could not be read or is wrong.
     #[error("{}: {message}", path.display())]
     Manifest { path: PathBuf, message: String },
 
-    /// A value given on the command line or in a policy is malformed.
+    /// The operator's policy file is wrong.
+    #[error("{}: {message}", path.display())]
+    Policy { path: PathBuf, message: String },
+
+    /// The file of remembered consent is damaged.
+    #[error("{}: {message}", path.display())]
+    GrantStore { path: PathBuf, message: String },
+
+    /// A value given by the host or in a policy is malformed.
     #[error("invalid {what} `{value}`: {reason}")]
     InvalidSetting {
         what: &'static str,
@@ -31,16 +61,27 @@ pub enum Error {
         reason: String,
     },
 
-    /// The plugin needs something its manifest did not request or the host
-    /// did not grant.
-    #[error("plugin `{plugin}` is denied `{permission}`: {reason}")]
+    /// The plugin imports something that needs a permission it was not
+    /// granted, and cannot be linked without it.
+    #[error("plugin `{plugin}` needs `{permission}`, which {party} does not give it: {reason}")]
     PermissionDenied {
         plugin: String,
-        permission: String,
+        permission: Permission,
+        party: Party,
         reason: String,
     },
 
-    /// The component imports an interface that no part of this host provides.
+    /// The user was asked for permissions and declined to decide (a prompt
+    /// that aborted, or no terminal to ask on); nothing was run.
+    #[error("plugin `{plugin}` needs consent to {}", list(missing))]
+    ConsentRequired {
+        plugin: String,
+        /// What was asked, each with the plugin's reason.
+        missing: Vec<Request>,
+    },
+
+    /// The component imports an interface that no capability of this host
+    /// provides.
     #[error(
         "plugin `{plugin}` imports `{import}`, which this host does not provide{}",
         hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default()
@@ -53,7 +94,12 @@ pub enum Error {
 
     /// The component's imports could not be linked (wrong types or versions).
     #[error("plugin `{plugin}` cannot be linked: {reason}")]
-    Link { plugin: String, reason: String },
+    Link {
+        plugin: String,
+        reason: String,
+        #[source]
+        source: Option<Source>,
+    },
 
     /// The requested export does not exist.
     #[error("plugin `{plugin}` has no export `{export}`; it exports: {available}")]
@@ -89,7 +135,7 @@ pub enum Error {
 
     /// The call ran past its wall-clock deadline and was cancelled.
     #[error(
-        "plugin `{plugin}` did not finish within {}; the call was cancelled (raise the timeout with --timeout or [limits] timeout)",
+        "plugin `{plugin}` did not finish within {}; the call was cancelled (its timeout limit)",
         humantime::format_duration(*timeout)
     )]
     Deadline { plugin: String, timeout: Duration },
@@ -107,13 +153,30 @@ pub enum Error {
         stderr_tail: Vec<String>,
     },
 
-    /// The plugin returned `result::err`.
-    #[error("plugin `{plugin}` returned an error: {message}")]
+    /// The plugin returned `result::err`; the message is as it wrote it
+    /// (cut to a bound) and shown escaped.
+    #[error("plugin `{plugin}` returned an error: {}", Untrusted(message))]
     Guest { plugin: String, message: String },
 
     /// The guest exited through `wasi:cli/exit` with a status code.
     #[error("plugin `{plugin}` exited with status {code}")]
     Exit { plugin: String, code: i32 },
+
+    /// A function of the host failed while serving the plugin: a host
+    /// interface returned an error. The plugin is not at fault, but the
+    /// instance is discarded, since the call did not finish.
+    #[error("the host failed while serving plugin `{plugin}`: {reason}")]
+    Host {
+        plugin: String,
+        reason: String,
+        #[source]
+        source: Option<Source>,
+    },
+
+    /// The host ran out of something of its own, such as the pooling
+    /// allocator's instance slots; the plugin is not at fault.
+    #[error("the host cannot run plugin `{plugin}` now: {reason}")]
+    HostResources { plugin: String, reason: String },
 
     /// The instance trapped or hit a limit before and can't be used again.
     #[error(
@@ -127,7 +190,7 @@ pub enum Error {
     #[error("plugin `{plugin}` cannot be called this way: {reason}")]
     NotBlocking { plugin: String, reason: String },
 
-    /// Reading a file failed.
+    /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -136,8 +199,12 @@ pub enum Error {
     },
 
     /// An error inside the runtime that none of the above describes.
-    #[error("{0}")]
-    Runtime(String),
+    #[error("{message}")]
+    Runtime {
+        message: String,
+        #[source]
+        source: Option<Source>,
+    },
 }
 
 /// Which limit was exceeded.
@@ -152,18 +219,18 @@ pub enum Limit {
     Fuel,
     /// Wasm stack depth.
     Stack,
-    /// Bytes written to stdout, stderr and the log.
+    /// What the host writes of the guest's stdout, stderr and log.
     Output,
+    /// Data the host takes from the guest in one call: results, or the
+    /// arguments of one host call.
+    Transfer,
 }
 
 impl Limit {
     fn advice(self) -> &'static str {
         match self {
-            Limit::Memory => "raise it with --max-memory or [limits] memory",
-            Limit::CpuTime => "raise it with --timeout or [limits] cpu",
-            Limit::Fuel => "raise it with --fuel or [limits] fuel",
             Limit::Stack => "the plugin recursed too deeply",
-            Limit::Output => "raise it with [limits] output",
+            _ => "raise the limit if the plugin needs more",
         }
     }
 }
@@ -176,6 +243,7 @@ impl fmt::Display for Limit {
             Limit::Fuel => "fuel",
             Limit::Stack => "stack",
             Limit::Output => "output",
+            Limit::Transfer => "transfer",
         })
     }
 }
@@ -186,6 +254,11 @@ fn detail_suffix(detail: &str) -> String {
     } else {
         format!(" ({detail})")
     }
+}
+
+fn list(requests: &[Request]) -> String {
+    let items: Vec<String> = requests.iter().map(|r| r.to_string()).collect();
+    items.join(", ")
 }
 
 /// Renders a trap with the guest's own last words when it left any.
@@ -212,7 +285,7 @@ impl fmt::Display for TrapDisplay<'_> {
             .collect();
         if !last.is_empty() {
             last.reverse();
-            write!(f, " (guest stderr: {})", last.join(" / "))?;
+            write!(f, " (guest stderr: {})", Untrusted(&last.join(" / ")))?;
         }
         Ok(())
     }
@@ -226,7 +299,71 @@ impl Error {
         }
     }
 
-    pub(crate) fn runtime(error: impl fmt::Display) -> Self {
-        Error::Runtime(format!("{error:#}"))
+    /// A runtime failure, its message the whole chain of `error`.
+    pub(crate) fn runtime(error: wasmtime::Error) -> Self {
+        Error::Runtime {
+            message: format!("{error:#}"),
+            source: Some(error.into_boxed_dyn_error()),
+        }
+    }
+
+    /// A runtime failure described by the host.
+    pub(crate) fn runtime_message(message: impl Into<String>) -> Self {
+        Error::Runtime {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Whether the plugin is to blame: its code trapped, it hit a limit,
+    /// it exited, or it returned an error. Not for the host's own failures,
+    /// nor for mistakes in how it was called.
+    pub fn is_plugin_fault(&self) -> bool {
+        matches!(
+            self,
+            Error::Trap { .. }
+                | Error::LimitExceeded { .. }
+                | Error::Deadline { .. }
+                | Error::Guest { .. }
+                | Error::Exit { .. }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_text_is_escaped_in_messages() {
+        let err = Error::Guest {
+            plugin: "p".into(),
+            message: "done\nerror: the host is compromised\u{1b}[2J".into(),
+        };
+        let text = err.to_string();
+        assert!(!text.contains('\n') && !text.contains('\u{1b}'), "{text}");
+        assert!(text.contains("done\\nerror"), "{text}");
+        let trap = Error::Trap {
+            plugin: "p".into(),
+            message: "unreachable".into(),
+            backtrace: None,
+            stderr_tail: vec!["panicked\r\u{7}".into()],
+        };
+        assert!(trap.to_string().contains("panicked\\r\\u{7}"), "{trap}");
+    }
+
+    #[test]
+    fn messages_name_no_command_line_flags() {
+        let err = Error::LimitExceeded {
+            plugin: "p".into(),
+            limit: Limit::Memory,
+            detail: "16 MiB".into(),
+        };
+        assert!(!err.to_string().contains("--"), "{err}");
+        let err = Error::Deadline {
+            plugin: "p".into(),
+            timeout: Duration::from_secs(1),
+        };
+        assert!(!err.to_string().contains("--"), "{err}");
     }
 }

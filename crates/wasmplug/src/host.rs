@@ -1,21 +1,20 @@
 //! The embedding application's handle: engines, policy, limits and the host
 //! interfaces it offers. Cheap to clone; plugins keep their host alive.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use crate::cache::ArtifactCache;
-use crate::capabilities::HostInterface;
-use crate::capabilities::stdio::StdioMode;
-use crate::compile::{CompileEvent, CompileObserver};
+use crate::capability::{Capability, HostInterface, HostParts, StdioMode, registry};
+use crate::compile::{CompileBounds, CompileEvent, CompileObserver};
 use crate::engine::{EngineSettings, Engines};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
-use crate::plugin::{LoadRequest, ManifestSource, Plugin};
-use crate::policy::Policy;
+use crate::plugin::{self, LoadRequest, ManifestSource, Plugin};
+use crate::policy::{Consent, Policy};
 use crate::source::ComponentBytes;
 
 /// Creates the application's per-instance data.
@@ -38,22 +37,25 @@ impl<T: 'static> Clone for Host<T> {
 pub(crate) struct HostInner<T: 'static> {
     pub(crate) engines: Arc<Engines>,
     pub(crate) policy: Policy,
+    pub(crate) consent: Consent,
     pub(crate) default_limits: Limits,
     pub(crate) max_limits: Limits,
     pub(crate) stdio: StdioMode,
     pub(crate) implicit_requests: bool,
-    pub(crate) interfaces: Vec<HostInterface<T>>,
-    pub(crate) registered: BTreeSet<String>,
+    /// Every capability of this host, built once.
+    pub(crate) registry: Vec<Box<dyn Capability<T>>>,
     pub(crate) config: BTreeMap<String, String>,
     pub(crate) new_data: Box<DataFactory<T>>,
     pub(crate) cache: Option<ArtifactCache>,
     pub(crate) on_compile: Option<CompileObserver>,
+    pub(crate) bounds: CompileBounds,
     runtime: OnceLock<tokio::runtime::Runtime>,
 }
 
 /// Configures a [`Host`].
 pub struct HostBuilder<T: 'static = ()> {
     policy: Policy,
+    consent: Consent,
     default_limits: Limits,
     max_limits: Option<Limits>,
     stdio: StdioMode,
@@ -64,6 +66,7 @@ pub struct HostBuilder<T: 'static = ()> {
     new_data: Box<DataFactory<T>>,
     cache: Option<ArtifactCache>,
     on_compile: Option<CompileObserver>,
+    bounds: CompileBounds,
 }
 
 impl Host<()> {
@@ -78,6 +81,7 @@ impl<T: Send + 'static> HostBuilder<T> {
     pub fn with_data(new_data: impl Fn() -> T + Send + Sync + 'static) -> Self {
         HostBuilder {
             policy: Policy::default(),
+            consent: Consent::default(),
             default_limits: Limits::default(),
             max_limits: None,
             stdio: StdioMode::default(),
@@ -88,12 +92,21 @@ impl<T: Send + 'static> HostBuilder<T> {
             new_data: Box::new(new_data),
             cache: ArtifactCache::at_default_dir(),
             on_compile: None,
+            bounds: CompileBounds::default(),
         }
     }
 
-    /// What this host grants. The default grants nothing.
+    /// The operator's policy: what plugins may be given. The default
+    /// allows nothing.
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// How the user's consent is learned. By default what the policy allows
+    /// is consented ([`Consent::by_policy`]).
+    pub fn consent(mut self, consent: Consent) -> Self {
+        self.consent = consent;
         self
     }
 
@@ -117,15 +130,18 @@ impl<T: Send + 'static> HostBuilder<T> {
         self
     }
 
-    /// Takes a plugin without a manifest to request everything the policy
-    /// grants. Right when the person granting is the one running the plugin
-    /// (a command line); off by default, when such a plugin gets nothing.
+    /// Takes a plugin without a manifest to request what this host gives
+    /// every plugin by name (the policy's allowances that name one thing,
+    /// or with [`Consent::given`], what was given). Right when the person
+    /// granting is the one running the plugin (a command line); off by
+    /// default, when such a plugin gets nothing.
     pub fn implicit_requests(mut self, enabled: bool) -> Self {
         self.implicit_requests = enabled;
         self
     }
 
-    /// Offers a host interface to plugins that request it and are granted it.
+    /// Offers a host interface to plugins that request it and are granted
+    /// it, under `[permissions] interfaces` and a policy's `interfaces`.
     pub fn interface(mut self, interface: HostInterface<T>) -> Self {
         self.interfaces.push(interface);
         self
@@ -160,22 +176,42 @@ impl<T: Send + 'static> HostBuilder<T> {
         self
     }
 
+    /// The largest component, in bytes, this host compiles (128 MiB by
+    /// default). Cached components are loaded whatever their size.
+    pub fn max_component_size(mut self, bytes: u64) -> Self {
+        self.bounds.max_bytes = bytes;
+        self
+    }
+
+    /// The most functions a component this host compiles may define, all
+    /// its core modules together (100,000 by default; componentize-py's
+    /// Python runtime has about 30,000). Compile time and memory grow with
+    /// it: a 1.2 MB component of 300,000 empty functions takes Cranelift
+    /// half a minute and 1.6 GiB.
+    pub fn max_component_functions(mut self, functions: u64) -> Self {
+        self.bounds.max_functions = functions;
+        self
+    }
+
     pub fn build(self) -> Result<Host<T>> {
-        let registered = self.interfaces.iter().map(|i| i.name.clone()).collect();
         Ok(Host {
             inner: Arc::new(HostInner {
                 engines: Engines::new(self.engine)?,
                 policy: self.policy,
+                consent: self.consent,
                 max_limits: self.max_limits.unwrap_or(self.default_limits),
                 default_limits: self.default_limits,
                 stdio: self.stdio,
                 implicit_requests: self.implicit_requests,
-                interfaces: self.interfaces,
-                registered,
+                registry: registry(HostParts {
+                    interfaces: self.interfaces,
+                    stdio: self.stdio,
+                }),
                 config: self.config,
                 new_data: self.new_data,
                 cache: self.cache,
                 on_compile: self.on_compile,
+                bounds: self.bounds,
                 runtime: OnceLock::new(),
             }),
         })
@@ -235,11 +271,11 @@ impl<T: Send + 'static> Host<T> {
         // Compiling is CPU-bound: on tokio, keep it off the async workers;
         // elsewhere there is no blocking pool to move it to.
         if tokio::runtime::Handle::try_current().is_err() {
-            return Plugin::load(host, request);
+            return plugin::load(host, request);
         }
-        tokio::task::spawn_blocking(move || Plugin::load(host, request))
+        tokio::task::spawn_blocking(move || plugin::load(host, request))
             .await
-            .map_err(|e| Error::Runtime(format!("plugin loading was interrupted: {e}")))?
+            .map_err(|e| Error::runtime_message(format!("plugin loading was interrupted: {e}")))?
     }
 
     /// Runs a future of this crate to completion from synchronous code, on a
@@ -247,27 +283,39 @@ impl<T: Send + 'static> Host<T> {
     /// runtime: there, `.await` the future instead.
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output> {
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::Runtime(
-                "Host::block_on was called from inside an async runtime; await the future instead"
-                    .into(),
+            return Err(Error::runtime_message(
+                "Host::block_on was called from inside an async runtime; await the future instead",
             ));
         }
-        let runtime = match self.inner.runtime.get() {
-            Some(runtime) => runtime,
-            None => {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .thread_name("wasmplug-io")
-                    .enable_all()
-                    .build()
-                    .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
-                self.inner.runtime.get_or_init(|| runtime)
-            }
-        };
-        Ok(runtime.block_on(future))
+        Ok(self.runtime()?.block_on(future))
     }
 
-    /// What this host grants.
+    /// The runtime this host keeps, started on first use: one worker
+    /// thread, which also drives the timers and the blocking pool of calls
+    /// polled outside tokio.
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime> {
+        if let Some(runtime) = self.inner.runtime.get() {
+            return Ok(runtime);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("wasmplug-io")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::runtime_message(format!("cannot start the async runtime: {e}")))?;
+        Ok(self.inner.runtime.get_or_init(|| runtime))
+    }
+
+    /// What a call must enter to run: nothing inside a tokio runtime,
+    /// else this host's own runtime, so that calls work on any executor.
+    pub(crate) fn tokio_for_call(&self) -> Result<Option<tokio::runtime::Handle>> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Ok(None);
+        }
+        Ok(Some(self.runtime()?.handle().clone()))
+    }
+
+    /// The operator's policy.
     pub fn policy(&self) -> &Policy {
         &self.inner.policy
     }

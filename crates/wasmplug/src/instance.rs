@@ -7,24 +7,24 @@
 //! start-up code and initial memories count against the limits too.
 
 use std::collections::HashMap;
-use std::future::{Future, poll_fn};
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
-use std::time::Duration;
 
-use wasmtime::component::{Func, Instance as ComponentInstance, InstancePre, TypedFunc, Val};
-use wasmtime::{Store, Trap, UpdateDeadline, WasmBacktrace};
-use wasmtime_wasi::I32Exit;
+use wasmtime::component::{
+    ComponentNamedList, Func, Instance as ComponentInstance, InstancePre, Lift, Lower, TypedFunc,
+    Val,
+};
+use wasmtime::{Store, UpdateDeadline};
 
-use crate::capabilities::WasiSetup;
-use crate::capabilities::stdio::{Channel, PluginOutput};
+use crate::call::{CpuLimitReached, guarded, guarded_blocking, in_tokio};
+use crate::capability::InstanceSetup;
+use crate::capability::stdio::{Channel, PluginOutput};
 use crate::dynamic::Signature;
-use crate::error::{Error, Limit, Result};
+use crate::error::{Error, Result};
 use crate::inspect::export_names;
-use crate::limits::{CallBudget, Limits, MemoryLimiter};
+use crate::limits::{CallBudget, MemoryLimiter};
 use crate::plugin::Plugin;
 use crate::store::{PluginContext, StoreData};
+use crate::text::{MAX_GUEST_MESSAGE, bounded};
 
 /// A live instance: a store and the component instance in it.
 pub struct Instance<T: 'static = ()> {
@@ -42,18 +42,18 @@ pub struct Instance<T: 'static = ()> {
 /// The default world's `run: func(input: string) -> result<string, string>`.
 type RunFunc<'a> = TypedFunc<(&'a str,), (Result<String, String>,)>;
 
-/// The error the epoch callback raises once the CPU budget is spent.
-#[derive(Debug, thiserror::Error)]
-#[error("CPU time limit reached")]
-struct CpuLimitReached;
-
 impl<T: Send + 'static> Instance<T> {
     pub(crate) async fn new(plugin: Plugin<T>, args: &[String]) -> Result<Self> {
-        let mut store = new_store(&plugin, args, false)?;
-        let pre = plugin.inner.pre.clone();
-        let limits = plugin.inner.limits;
-        let instance = guarded(&mut store, &limits, async |store| {
-            pre.instantiate_async(store).await
+        let runtime = plugin.host.tokio_for_call()?;
+        let (store, instance) = in_tokio(runtime, async {
+            let mut store = new_store(&plugin, args, false)?;
+            let pre = plugin.inner.pre.clone();
+            let limits = plugin.inner.limits;
+            let instance = guarded(&mut store, &limits, async |store| {
+                pre.instantiate_async(store).await
+            })
+            .await?;
+            Ok::<_, Error>((store, instance))
         })
         .await?;
         Ok(Instance {
@@ -96,10 +96,15 @@ impl<T: Send + 'static> Instance<T> {
 
     /// An `err` from `run` is the plugin's answer, [`Error::Guest`].
     fn run_output(&self, output: Result<String, String>) -> Result<String> {
-        output.map_err(|message| Error::Guest {
+        output.map_err(|message| self.guest_error(message))
+    }
+
+    /// The plugin's own error message, bounded.
+    pub(crate) fn guest_error(&self, message: String) -> Error {
+        Error::Guest {
             plugin: self.plugin.name().to_string(),
-            message,
-        })
+            message: bounded(message, MAX_GUEST_MESSAGE),
+        }
     }
 
     /// Runs `call` under the plugin's limits. Use it for typed calls through
@@ -117,7 +122,8 @@ impl<T: Send + 'static> Instance<T> {
     ) -> Result<R> {
         self.check_callable(false)?;
         let limits = self.plugin.inner.limits;
-        let outcome = guarded(&mut self.store, &limits, call).await;
+        let runtime = self.plugin.host.tokio_for_call()?;
+        let outcome = in_tokio(runtime, guarded(&mut self.store, &limits, call)).await;
         self.discarded = outcome.is_err();
         outcome
     }
@@ -130,7 +136,7 @@ impl<T: Send + 'static> Instance<T> {
     ///
     /// ```ignore
     /// let mut instance = plugin.instantiate_blocking()?;
-    /// let add = instance.func("add")?.typed::<(u32, u32), (u32,)>(instance.store())?;
+    /// let add = instance.typed_func::<(u32, u32), (u32,)>("add")?;
     /// let (sum,) = instance.call_blocking(|store| add.call(store, (1, 2)))?;
     /// ```
     pub fn call_blocking<R>(
@@ -213,7 +219,7 @@ impl<T: Send + 'static> Instance<T> {
                         let full = export_names(component, self.plugin.engine())
                             .into_iter()
                             .filter_map(|e| e.split_once('#').map(|(i, _)| i.to_string()))
-                            .find(|i| crate::policy::unversioned(i) == interface)?;
+                            .find(|i| crate::capability::unversioned(i) == interface)?;
                         component.get_export_index(None, &full)
                     })
                     .ok_or_else(|| self.missing_export(export))?,
@@ -240,14 +246,38 @@ impl<T: Send + 'static> Instance<T> {
         Ok(results)
     }
 
-    /// The store, for typed bindings' constructors and host interfaces.
-    pub fn store(&mut self) -> &mut Store<StoreData<T>> {
+    /// An exported function with its signature checked against `P` and
+    /// `R`, to call inside [`Self::call`] or [`Self::call_blocking`]; a
+    /// mismatch is [`Error::ExportType`].
+    pub fn typed_func<P, R>(&mut self, export: &str) -> Result<TypedFunc<P, R>>
+    where
+        P: ComponentNamedList + Lower,
+        R: ComponentNamedList + Lift,
+    {
+        self.func(export)?
+            .typed::<P, R>(&self.store)
+            .map_err(|e| Error::ExportType {
+                plugin: self.plugin.name().to_string(),
+                export: export.to_string(),
+                reason: format!("{e:#}"),
+            })
+    }
+
+    /// The store, for this crate's dynamic calls; hosts reach it only
+    /// inside a guarded call, so no call escapes the limits.
+    pub(crate) fn store_mut(&mut self) -> &mut Store<StoreData<T>> {
         &mut self.store
     }
 
-    /// The component instance, for typed bindings' constructors.
-    pub fn component_instance(&self) -> &ComponentInstance {
-        &self.instance
+    /// The application's data for this instance, as its host interfaces
+    /// left it.
+    pub fn host_data(&self) -> &T {
+        self.store.data().host()
+    }
+
+    /// The application's data for this instance, to change between calls.
+    pub fn host_data_mut(&mut self) -> &mut T {
+        self.store.data_mut().host_mut()
     }
 
     /// The plugin this is an instance of.
@@ -269,9 +299,10 @@ impl<T: Send + 'static> Instance<T> {
     }
 }
 
-/// A store for one instance of `plugin`, with its WASI context, limiter
-/// and CPU budget. While the budget lasts, each epoch tick yields for an
-/// async call and continues for a `blocking` one.
+/// A store for one instance of `plugin`, its WASI context set up by each
+/// capability, with its limiter and CPU budget. While the budget lasts,
+/// each epoch tick yields for an async call and continues for a `blocking`
+/// one.
 fn new_store<T: Send + 'static>(
     plugin: &Plugin<T>,
     args: &[String],
@@ -286,14 +317,16 @@ fn new_store<T: Send + 'static>(
     let argv: Vec<String> = std::iter::once(inner.name.to_string())
         .chain(args.iter().cloned())
         .collect();
-    let wasi = WasiSetup {
-        grants: &inner.grants,
-        net: &inner.net,
+    let mut wasi = wasmtime_wasi::WasiCtxBuilder::new();
+    let mut setup = InstanceSetup {
+        wasi: &mut wasi,
         args: &argv,
-        stdout: stdout.clone(),
-        stderr: stderr.clone(),
+        stdout: &stdout,
+        stderr: &stderr,
+    };
+    for capability in &inner.capabilities {
+        capability.prepare(&mut setup)?;
     }
-    .build()?;
     let context = PluginContext {
         name: inner.name.clone(),
         config: inner.config.clone(),
@@ -302,7 +335,7 @@ fn new_store<T: Send + 'static>(
         stderr,
     };
     let data = StoreData::new(
-        wasi,
+        wasi.build(),
         MemoryLimiter::new(inner.limits.memory, budget.clone()),
         context,
         (host.new_data)(),
@@ -323,117 +356,4 @@ fn new_store<T: Send + 'static>(
         }
     });
     Ok(store)
-}
-
-/// Runs `call` with the budget reset, the CPU and fuel limits armed and the
-/// wall-clock deadline around it, and turns any failure into its typed error.
-async fn guarded<T: Send + 'static, R>(
-    store: &mut Store<StoreData<T>>,
-    limits: &Limits,
-    call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
-) -> Result<R> {
-    arm(store, limits)?;
-    let outcome = within(limits.timeout, call(store)).await;
-    settle(store, limits, outcome)
-}
-
-/// [`guarded`] for a blocking call: no deadline, since nothing the plugin
-/// may use can make it wait, and the CPU limit stops it.
-fn guarded_blocking<T: Send + 'static, R>(
-    store: &mut Store<StoreData<T>>,
-    limits: &Limits,
-    call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
-) -> Result<R> {
-    arm(store, limits)?;
-    let outcome = call(store);
-    settle(store, limits, Some(outcome))
-}
-
-fn arm<T: Send + 'static>(store: &mut Store<StoreData<T>>, limits: &Limits) -> Result<()> {
-    store.data().context().budget.reset(limits);
-    store.set_epoch_deadline(1);
-    if let Some(fuel) = limits.fuel {
-        store.set_fuel(fuel).map_err(Error::runtime)?;
-    }
-    Ok(())
-}
-
-/// Flushes what the call wrote and types its outcome; `None` is a call
-/// stopped at its deadline.
-fn settle<T: Send + 'static, R>(
-    store: &mut Store<StoreData<T>>,
-    limits: &Limits,
-    outcome: Option<wasmtime::Result<R>>,
-) -> Result<R> {
-    let context = store.data().context();
-    if context.budget.wrote_output() {
-        context.stdout.flush_pending();
-        context.stderr.flush_pending();
-    }
-    match outcome {
-        Some(Ok(value)) => Ok(value),
-        Some(Err(error)) => Err(classify(error, context, limits)),
-        None => Err(Error::Deadline {
-            plugin: context.name.to_string(),
-            timeout: limits.timeout,
-        }),
-    }
-}
-
-/// Runs `future` until it finishes or `timeout` passes (`None`). The timer
-/// is armed only when the first poll does not finish the call, and counts
-/// from then: most calls never pause, and even reading the clock costs as
-/// much as such a call. A call pauses at its first wait in a host call or
-/// at the first epoch tick (10 ms), so the deadline is late by at most that.
-async fn within<F: Future>(timeout: Duration, future: F) -> Option<F::Output> {
-    let mut future = pin!(future);
-    if let Poll::Ready(output) = poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
-        return Some(output);
-    }
-    tokio::time::timeout(timeout, future).await.ok()
-}
-
-/// Turns a failed call into its typed error, from what was recorded and the
-/// error's type, never its message.
-fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) -> Error {
-    let plugin = &*context.name;
-    let limit = context
-        .budget
-        .tripped()
-        .or_else(|| match error.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => Some(Limit::Fuel),
-            Some(Trap::StackOverflow) => Some(Limit::Stack),
-            Some(Trap::Interrupt) => Some(Limit::CpuTime),
-            _ => None,
-        });
-    if let Some(limit) = limit {
-        let detail = match limit {
-            Limit::Memory => format!("{} MiB", limits.memory / (1024 * 1024)),
-            Limit::CpuTime => humantime::format_duration(limits.cpu).to_string(),
-            Limit::Fuel => format!("{} units", limits.fuel.unwrap_or_default()),
-            Limit::Output => format!("{} bytes per call", limits.output),
-            Limit::Stack => String::new(),
-        };
-        return Error::LimitExceeded {
-            plugin: plugin.to_string(),
-            limit,
-            detail,
-        };
-    }
-    if let Some(exit) = error.downcast_ref::<I32Exit>() {
-        return Error::Exit {
-            plugin: plugin.to_string(),
-            code: exit.0,
-        };
-    }
-    let message = match error.downcast_ref::<Trap>() {
-        Some(trap) => trap.to_string(),
-        None => error.root_cause().to_string(),
-    };
-    Error::Trap {
-        plugin: plugin.to_string(),
-        message,
-        backtrace: error.downcast_ref::<WasmBacktrace>().map(|b| b.to_string()),
-        stderr_tail: context.stderr.tail(),
-    }
 }

@@ -140,8 +140,8 @@ impl<T: Send + 'static> Instance<T> {
         R: wasmtime::component::Lift + wasmtime::component::ComponentType + Send + Sync + 'static,
     {
         let typed = func
-            .typed::<(P,), (R,)>(self.store())
-            .map_err(|e| Error::Runtime(format!("fast lane type check: {e:#}")))?;
+            .typed::<(P,), (R,)>(self.store_mut())
+            .map_err(|e| Error::runtime_message(format!("fast lane type check: {e:#}")))?;
         let (result,) = self
             .call(async |store| typed.call_async(store, (arg,)).await)
             .await?;

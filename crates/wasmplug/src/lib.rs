@@ -29,8 +29,10 @@
 
 mod bindings;
 mod cache;
-mod capabilities;
+mod call;
+mod capability;
 mod compile;
+mod document;
 mod dynamic;
 mod engine;
 mod error;
@@ -41,31 +43,33 @@ mod lanes;
 mod lifecycle;
 mod limits;
 mod manifest;
+mod permission;
 mod plugin;
 mod policy;
 mod source;
 mod store;
+mod text;
 mod values;
 
 pub use cache::{ArtifactCache, CacheInfo};
-pub use capabilities::stdio::StdioMode;
-pub use capabilities::{HostInterface, LinkFn};
+pub use capability::{HostInterface, ImportInfo, ImportStatus, LinkFn, StdioMode};
 pub use compile::{CompileEvent, CompileObserver};
-pub use error::{Error, Limit, Result};
+pub use error::{Error, Limit, Result, Source};
 pub use host::{Host, HostBuilder};
 pub use inspect::{Inspection, inspect};
 pub use instance::Instance;
 pub use lanes::Value;
 pub use lifecycle::{InstancePool, Lifecycle};
 pub use limits::{LimitOverrides, Limits, parse_duration, parse_size};
-pub use manifest::{
-    Access, BuildSettings, DirRequest, EnvRequest, InterfaceRequest, JsEngine, Language,
-    MANIFEST_FILE, Manifest, NetRequest, Permissions, PluginInfo,
-};
+pub use manifest::{BuildSettings, JsEngine, Language, MANIFEST_FILE, Manifest, PluginInfo};
+pub use permission::{Access, Backing, Grant, Party, Permission, Refusal, Request};
 pub use plugin::Plugin;
-pub use policy::{DirGrant, EnvGrant, Grants, NetPattern, Policy, Refusal};
+pub use policy::{
+    Consent, ConsentAnswer, ConsentRequest, Consented, GrantStore, Grants, PluginIdentity, Policy,
+};
 pub use source::{ComponentBytes, Sha256Digest, SourceKind};
 pub use store::StoreData;
+pub use text::{Untrusted, escape_control};
 pub use values::{from_json, parse_wave, to_json, to_wave};
 
 /// Re-exported so hosts use the same wasmtime as this crate.

@@ -20,7 +20,10 @@ use crate::error::{Error, Limit, Result};
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// Per-call limits. Every field is always set: a plugin never runs unlimited.
+/// Start from [`Limits::default`] and change what differs:
+/// `Limits::default().memory(64 << 20).timeout(Duration::from_secs(2))`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Bytes of linear memory plus table space the instance may hold.
     pub memory: u64,
@@ -31,14 +34,23 @@ pub struct Limits {
     pub timeout: Duration,
     /// Fuel for one call; `Some` switches to the deterministic CPU limit.
     pub fuel: Option<u64>,
-    /// Bytes the guest may write to stdout, stderr and the log in one call.
+    /// Bytes of the guest's stdout, stderr and log the host may write in
+    /// one call, counted as the host writes them: a captured line costs its
+    /// text plus its label, so a flood of empty lines is not free.
     pub output: u64,
+    /// Bytes of data the host takes from the guest in one call: an
+    /// export's results, or the arguments of one host call, counted as the
+    /// host holds them (a byte of a `list<u8>` costs 1 through a typed or
+    /// fast-lane call and about 40 as a dynamic value), so that whatever
+    /// the guest returns, the host's memory stays bounded.
+    pub transfer: u64,
 }
 
 impl Default for Limits {
     /// Defaults sized for real plugins, including 18 MB Python ones, while
     /// keeping a runaway plugin from hurting its host: 256 MiB of memory, 5 s
-    /// of CPU, 10 s of wall clock, 1 MiB of output per call, no fuel.
+    /// of CPU, 10 s of wall clock, 1 MiB of output and 64 MiB of transfer
+    /// per call, no fuel.
     fn default() -> Self {
         Limits {
             memory: 256 * MIB,
@@ -46,6 +58,7 @@ impl Default for Limits {
             timeout: Duration::from_secs(10),
             fuel: None,
             output: MIB,
+            transfer: 64 * MIB,
         }
     }
 }
@@ -55,6 +68,7 @@ const MIB: u64 = 1024 * 1024;
 /// Limits as a manifest or a policy states them: any field may be left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct LimitOverrides {
     #[serde(default, deserialize_with = "de_size")]
     pub memory: Option<u64>,
@@ -66,9 +80,47 @@ pub struct LimitOverrides {
     pub fuel: Option<u64>,
     #[serde(default, deserialize_with = "de_size")]
     pub output: Option<u64>,
+    #[serde(default, deserialize_with = "de_size")]
+    pub transfer: Option<u64>,
 }
 
 impl Limits {
+    /// With `bytes` of memory and tables.
+    pub fn memory(mut self, bytes: u64) -> Self {
+        self.memory = bytes;
+        self
+    }
+
+    /// With `cpu` of CPU time per call.
+    pub fn cpu(mut self, cpu: Duration) -> Self {
+        self.cpu = cpu;
+        self
+    }
+
+    /// With `timeout` of wall-clock time per call.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// With the deterministic fuel limit, `units` per call.
+    pub fn fuel(mut self, units: u64) -> Self {
+        self.fuel = Some(units);
+        self
+    }
+
+    /// With `bytes` of output per call.
+    pub fn output(mut self, bytes: u64) -> Self {
+        self.output = bytes;
+        self
+    }
+
+    /// With `bytes` of transfer per call.
+    pub fn transfer(mut self, bytes: u64) -> Self {
+        self.transfer = bytes;
+        self
+    }
+
     /// Applies overrides on top of these limits.
     pub fn with(mut self, overrides: &LimitOverrides) -> Self {
         let o = overrides;
@@ -77,6 +129,7 @@ impl Limits {
         self.timeout = o.timeout.unwrap_or(self.timeout);
         self.fuel = o.fuel.or(self.fuel);
         self.output = o.output.unwrap_or(self.output);
+        self.transfer = o.transfer.unwrap_or(self.transfer);
         self
     }
 
@@ -91,7 +144,40 @@ impl Limits {
                 (a, b) => a.or(b),
             },
             output: self.output.min(cap.output),
+            transfer: self.transfer.min(cap.transfer),
         }
+    }
+}
+
+impl LimitOverrides {
+    pub fn memory(mut self, bytes: u64) -> Self {
+        self.memory = Some(bytes);
+        self
+    }
+
+    pub fn cpu(mut self, cpu: Duration) -> Self {
+        self.cpu = Some(cpu);
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    pub fn fuel(mut self, units: u64) -> Self {
+        self.fuel = Some(units);
+        self
+    }
+
+    pub fn output(mut self, bytes: u64) -> Self {
+        self.output = Some(bytes);
+        self
+    }
+
+    pub fn transfer(mut self, bytes: u64) -> Self {
+        self.transfer = Some(bytes);
+        self
     }
 }
 
@@ -188,6 +274,7 @@ impl CallBudget {
             Limit::Fuel => 3,
             Limit::Stack => 4,
             Limit::Output => 5,
+            Limit::Transfer => 6,
         };
         let _ = self
             .tripped
@@ -201,6 +288,7 @@ impl CallBudget {
             3 => Some(Limit::Fuel),
             4 => Some(Limit::Stack),
             5 => Some(Limit::Output),
+            6 => Some(Limit::Transfer),
             _ => None,
         }
     }

@@ -32,30 +32,48 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::capability::{permission_keys, permission_kinds};
+use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::limits::LimitOverrides;
+use crate::permission::Request;
 
 /// The file name looked for beside a component.
 pub const MANIFEST_FILE: &str = "plugin.toml";
 
 /// A parsed `plugin.toml`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Manifest {
     pub plugin: PluginInfo,
-    #[serde(default)]
-    pub permissions: Permissions,
-    #[serde(default)]
+    /// What the plugin asks for under `[permissions]`, each with its reason.
+    pub requests: Vec<Request>,
     pub limits: LimitOverrides,
-    #[serde(default)]
     pub config: BTreeMap<String, String>,
-    #[serde(default)]
     pub build: BuildSettings,
+}
+
+/// The fixed parts of the file; `[permissions]` is read capability by
+/// capability.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManifestFile {
+    plugin: PluginInfo,
+    #[serde(default)]
+    #[allow(dead_code, reason = "read capability by capability")]
+    permissions: serde::de::IgnoredAny,
+    #[serde(default)]
+    limits: LimitOverrides,
+    #[serde(default)]
+    config: BTreeMap<String, String>,
+    #[serde(default)]
+    build: BuildSettings,
 }
 
 /// Who the plugin is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PluginInfo {
     #[serde(deserialize_with = "check::name")]
     pub name: String,
@@ -64,84 +82,8 @@ pub struct PluginInfo {
     #[serde(default)]
     pub description: Option<String>,
     /// The WIT world the plugin targets, e.g. `wasmplug:plugin/plugin@0.1.0`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "check::world")]
     pub world: Option<String>,
-}
-
-/// What the plugin asks for. Each entry carries the reason shown to the
-/// person who grants it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Permissions {
-    /// Real wall and monotonic clocks; without them both stand still.
-    #[serde(default, deserialize_with = "check::optional_reason")]
-    pub clocks: Option<String>,
-    /// Secure randomness; without it the guest gets a fixed sequence.
-    #[serde(default, deserialize_with = "check::optional_reason")]
-    pub random: Option<String>,
-    /// The host's standard input.
-    #[serde(default, deserialize_with = "check::optional_reason")]
-    pub stdin: Option<String>,
-    #[serde(default)]
-    pub dirs: Vec<DirRequest>,
-    #[serde(default)]
-    pub env: Vec<EnvRequest>,
-    #[serde(default)]
-    pub net: Vec<NetRequest>,
-    #[serde(default)]
-    pub interfaces: Vec<InterfaceRequest>,
-}
-
-/// A directory the plugin wants at a path of its own choosing.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DirRequest {
-    /// The path the guest opens, e.g. `/data`.
-    #[serde(deserialize_with = "check::non_empty")]
-    pub path: String,
-    #[serde(default)]
-    pub access: Access,
-    #[serde(deserialize_with = "check::reason")]
-    pub reason: String,
-}
-
-/// Read-only or read-write.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Access {
-    #[default]
-    Read,
-    ReadWrite,
-}
-
-/// An environment variable by name.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnvRequest {
-    #[serde(deserialize_with = "check::env_name")]
-    pub name: String,
-    #[serde(deserialize_with = "check::reason")]
-    pub reason: String,
-}
-
-/// An outgoing connection to `HOST:PORT` (`*` for any port).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NetRequest {
-    #[serde(deserialize_with = "check::net_pattern")]
-    pub host: String,
-    #[serde(deserialize_with = "check::reason")]
-    pub reason: String,
-}
-
-/// A host interface, e.g. `example:filters/app`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InterfaceRequest {
-    #[serde(deserialize_with = "check::non_empty")]
-    pub name: String,
-    #[serde(deserialize_with = "check::reason")]
-    pub reason: String,
 }
 
 /// How `wasmplug build` turns the plugin's sources into a component. Hosts
@@ -253,9 +195,33 @@ impl Manifest {
 
     /// Parses manifest text; `path` only labels errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Manifest {
+        let invalid = |message: String| Error::Manifest {
             path: path.to_path_buf(),
-            message: describe_toml_error(text, &e),
+            message,
+        };
+        let doc = Document::parse(text).map_err(invalid)?;
+        let file: ManifestFile = doc.fixed().map_err(invalid)?;
+        let kinds = permission_kinds();
+        let mut requests = Vec::new();
+        for entry in doc.entries(&["permissions"]).map_err(invalid)? {
+            let capability = kinds
+                .iter()
+                .find(|c| c.key() == Some(entry.key()))
+                .ok_or_else(|| {
+                    invalid(entry.error(&format!(
+                        "unknown permission `{}`; a plugin may request {}",
+                        entry.key(),
+                        permission_keys(&kinds)
+                    )))
+                })?;
+            requests.extend(capability.requests(&entry).map_err(invalid)?);
+        }
+        Ok(Manifest {
+            plugin: file.plugin,
+            requests,
+            limits: file.limits,
+            config: file.config,
+            build: file.build,
         })
     }
 
@@ -306,62 +272,28 @@ mod check {
         })
     }
 
-    pub(super) fn reason<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        string(d, |reason| {
-            if reason.trim().is_empty() {
-                Err("say why the plugin needs this permission".into())
-            } else {
-                Ok(())
-            }
+    /// `ns:pkg/world` with an optional `@version`, each name in WIT's
+    /// kebab case.
+    pub(super) fn world<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        string(d, |world| {
+            let (name, version) = world.split_once('@').unwrap_or((world, ""));
+            let kebab = |id: &str| {
+                id.split('-').all(|word| {
+                    word.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                        && word.chars().all(|c| c.is_ascii_alphanumeric())
+                })
+            };
+            let names = name
+                .split_once(':')
+                .and_then(|(ns, rest)| rest.split_once('/').map(|(pkg, w)| [ns, pkg, w]));
+            let fine = names.is_some_and(|parts| parts.iter().all(|part| kebab(part)))
+                && (version.is_empty() != world.contains('@'))
+                && (version.is_empty() || semver::Version::parse(version).is_ok());
+            fine.then_some(()).ok_or_else(|| {
+                format!("`{world}` is not a world name like `wasmplug:plugin/plugin@0.1.0`")
+            })
         })
-    }
-
-    pub(super) fn optional_reason<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<String>, D::Error> {
-        reason(d).map(Some)
-    }
-
-    pub(super) fn non_empty<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        string(d, |value| {
-            if value.is_empty() {
-                Err("must not be empty".into())
-            } else {
-                Ok(())
-            }
-        })
-    }
-
-    pub(super) fn env_name<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        string(d, |name| {
-            if name.is_empty() || name.contains('=') {
-                Err(format!("`{name}` is not an environment variable name"))
-            } else {
-                Ok(())
-            }
-        })
-    }
-
-    pub(super) fn net_pattern<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        string(d, |pattern| {
-            crate::policy::NetPattern::parse(pattern)
-                .map(drop)
-                .map_err(|e| e.to_string())
-        })
-    }
-}
-
-/// Formats a TOML error as `line L, column C: message`.
-fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
-    let message = error.message();
-    match error.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("line {line}, column {column}: {message}")
-        }
-        None => message.to_string(),
+        .map(Some)
     }
 }
 
@@ -398,7 +330,21 @@ greeting = "Hi"
         )
         .unwrap();
         assert_eq!(m.plugin.name, "hello");
-        assert_eq!(m.permissions.dirs[0].access, Access::ReadWrite);
+        let permissions: Vec<String> = m
+            .requests
+            .iter()
+            .map(|r| r.permission.to_string())
+            .collect();
+        assert_eq!(
+            permissions,
+            [
+                "clocks",
+                "dir /data (read-write)",
+                "env LANG",
+                "net 127.0.0.1:*"
+            ]
+        );
+        assert_eq!(m.requests[1].reason, "stores notes");
         assert_eq!(m.limits.memory, Some(64 << 20));
         assert_eq!(m.config["greeting"], "Hi");
     }
@@ -434,6 +380,42 @@ greeting = "Hi"
         assert!(err.to_string().contains("HOST:PORT"), "{err}");
         let err = parse("[plugin\nname = 1").unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn unknown_permissions_and_worlds_are_refused_where_they_are() {
+        let err = parse("[plugin]\nname = \"a\"\nversion = \"1.0.0\"\n[permissions]\nfiles = []\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("line 5, column 1"), "{err}");
+        assert!(
+            err.to_string().contains("unknown permission `files`"),
+            "{err}"
+        );
+        for bad in [
+            "not a world",
+            "wasmplug:plugin",
+            "a:b/c@x",
+            "a:b/c@",
+            "A b:c/d",
+        ] {
+            let err = parse(&format!(
+                "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\nworld = \"{bad}\"\n"
+            ))
+            .unwrap_err();
+            assert!(err.to_string().contains("line 4"), "{bad}: {err}");
+            assert!(err.to_string().contains("not a world name"), "{bad}: {err}");
+        }
+        for good in [
+            "a:b/c",
+            "wasmplug:plugin/plugin@0.1.0",
+            "my-ns:pkg2/the-world@1.2.3-rc.1",
+        ] {
+            let m = parse(&format!(
+                "[plugin]\nname = \"a\"\nversion = \"1.0.0\"\nworld = \"{good}\"\n"
+            ))
+            .unwrap();
+            assert_eq!(m.plugin.world.as_deref(), Some(good));
+        }
     }
 
     #[test]

@@ -17,9 +17,28 @@ use wasmparser::{Parser, Payload};
 
 use crate::error::{Error, Result};
 
-/// A component's identity: the SHA-256 of its bytes.
+/// A SHA-256 digest; of a plugin's file as given, its identity.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sha256Digest(pub [u8; 32]);
+
+impl Sha256Digest {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        Sha256Digest(Sha256::digest(bytes).into())
+    }
+
+    /// Parses 64 hexadecimal digits.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let mut digest = [0; 32];
+        for (byte, pair) in digest.iter_mut().zip(text.as_bytes().chunks(2)) {
+            *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(Sha256Digest(digest))
+    }
+}
 
 impl fmt::Display for Sha256Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -45,12 +64,18 @@ pub enum SourceKind {
 
 /// The bytes of a component, ready to compile.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct ComponentBytes {
     /// Where the bytes came from, for messages: a path or a caller's label.
     pub origin: String,
     pub kind: SourceKind,
+    /// The component: the bytes as given, or a preview1 module wrapped.
     pub bytes: Vec<u8>,
+    /// The SHA-256 of the bytes as given (the file `sha256sum` reads): the
+    /// plugin's identity, also for a wrapped preview1 module.
     pub sha256: Sha256Digest,
+    /// The SHA-256 of [`Self::bytes`], what compiled artifacts are bound to.
+    pub component_sha256: Sha256Digest,
 }
 
 impl fmt::Debug for ComponentBytes {
@@ -85,21 +110,24 @@ impl ComponentBytes {
                 bytes.len()
             )));
         }
-        let (kind, bytes) = if Parser::is_component(&bytes) {
-            (SourceKind::Component, bytes)
+        let sha256 = Sha256Digest::of(&bytes);
+        let (kind, bytes, component_sha256) = if Parser::is_component(&bytes) {
+            (SourceKind::Component, bytes, sha256)
         } else if Parser::is_core_wasm(&bytes) {
-            componentize_preview1(&bytes).map_err(invalid)?
+            let (kind, component) = componentize_preview1(&bytes).map_err(invalid)?;
+            let digest = Sha256Digest::of(&component);
+            (kind, component, digest)
         } else {
             return Err(invalid(
                 "unsupported WebAssembly version or layer in the header".into(),
             ));
         };
-        let sha256 = Sha256Digest(Sha256::digest(&bytes).into());
         Ok(ComponentBytes {
             origin,
             kind,
             bytes,
             sha256,
+            component_sha256,
         })
     }
 }
@@ -169,6 +197,25 @@ mod tests {
         let source = ComponentBytes::from_bytes("empty", bytes.clone()).unwrap();
         assert_eq!(source.kind, SourceKind::Component);
         assert_eq!(source.sha256.0, <[u8; 32]>::from(Sha256::digest(&bytes)));
+        assert_eq!(source.sha256, source.component_sha256);
         assert_eq!(source.sha256.to_string().len(), 64);
+        assert_eq!(
+            Sha256Digest::from_hex(&source.sha256.to_string()),
+            Some(source.sha256)
+        );
+        assert_eq!(Sha256Digest::from_hex("xyz"), None);
+        assert_eq!(Sha256Digest::from_hex(&"g".repeat(64)), None);
+    }
+
+    #[test]
+    fn a_preview1_module_is_known_by_the_bytes_as_given() {
+        let module =
+            wat::parse_str(r#"(module (memory (export "memory") 1) (func (export "_start")))"#)
+                .unwrap();
+        let source = ComponentBytes::from_bytes("p1.wasm", module.clone()).unwrap();
+        assert_eq!(source.kind, SourceKind::Preview1Command);
+        assert_eq!(source.sha256, Sha256Digest::of(&module));
+        assert_eq!(source.component_sha256, Sha256Digest::of(&source.bytes));
+        assert_ne!(source.sha256, source.component_sha256);
     }
 }

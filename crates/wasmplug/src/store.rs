@@ -7,7 +7,7 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::capabilities::stdio::PluginOutput;
+use crate::capability::stdio::{PluginOutput, line_cost};
 use crate::limits::{CallBudget, MemoryLimiter};
 
 /// Per-instance facts shared with host functions and output streams.
@@ -17,6 +17,14 @@ pub(crate) struct PluginContext {
     pub(crate) budget: Arc<CallBudget>,
     pub(crate) stdout: PluginOutput,
     pub(crate) stderr: PluginOutput,
+}
+
+impl PluginContext {
+    /// Charges one captured line of `len` bytes at what the host writes;
+    /// false once the output budget is spent.
+    pub(crate) fn charge_line(&self, len: usize) -> bool {
+        self.budget.charge_output(line_cost(&self.name, len))
+    }
 }
 
 /// The data of a plugin instance's store. Host interfaces reach the

@@ -6,17 +6,74 @@ use wasmtime::component::{Type, Val};
 
 use crate::error::{Error, Result};
 
-/// Parses one argument written in WAVE for a parameter of type `ty`.
+/// Parses one argument written in WAVE for a parameter of type `ty`. A
+/// record field the type does not have is an error, as it is in JSON.
 pub fn parse_wave(export: &str, ty: &Type, text: &str) -> Result<Val> {
-    wasm_wave::from_str::<Val>(ty, text).map_err(|e| Error::Argument {
+    let invalid = |reason: String| Error::Argument {
         export: export.to_string(),
-        reason: format!("`{text}` is not a valid WAVE value of the expected type: {e}"),
-    })
+        reason,
+    };
+    let value = wasm_wave::from_str::<Val>(ty, text).map_err(|e| {
+        invalid(format!(
+            "`{text}` is not a valid WAVE value of the expected type: {e}"
+        ))
+    })?;
+    if let Ok(untyped) = wasm_wave::untyped::UntypedValue::parse(text)
+        && let Some(field) = unknown_field(untyped.node(), ty, text)
+    {
+        return Err(invalid(format!("`{text}` has the unknown field `{field}`")));
+    }
+    Ok(value)
+}
+
+/// The first record field in `node` that its type does not have.
+fn unknown_field(node: &wasm_wave::ast::Node, ty: &Type, src: &str) -> Option<String> {
+    use wasm_wave::ast::NodeType;
+    match ty {
+        Type::Record(record) => {
+            for (label, value) in node.as_record(src).ok()? {
+                let Some(field) = record.fields().find(|f| f.name == label) else {
+                    return Some(label.to_string());
+                };
+                if let Some(found) = unknown_field(value, &field.ty, src) {
+                    return Some(found);
+                }
+            }
+            None
+        }
+        Type::List(list) => {
+            let element = list.ty();
+            node.as_list()
+                .ok()?
+                .find_map(|item| unknown_field(item, &element, src))
+        }
+        Type::Tuple(tuple) => node
+            .as_tuple()
+            .ok()?
+            .zip(tuple.types())
+            .find_map(|(item, ty)| unknown_field(item, &ty, src)),
+        Type::Option(option) => match node.ty() {
+            NodeType::OptionNone => None,
+            NodeType::OptionSome => unknown_field(node.as_option().ok()??, &option.ty(), src),
+            _ => unknown_field(node, &option.ty(), src),
+        },
+        Type::Result(result) => match node.as_result().ok()? {
+            Ok(payload) => unknown_field(payload?, &result.ok()?, src),
+            Err(payload) => unknown_field(payload?, &result.err()?, src),
+        },
+        Type::Variant(variant) => {
+            let (case, payload) = node.as_variant(src).ok()?;
+            let ty = variant.cases().find(|c| c.name == case)?.ty?;
+            unknown_field(payload?, &ty, src)
+        }
+        _ => None,
+    }
 }
 
 /// Writes a value in WAVE.
 pub fn to_wave(value: &Val) -> Result<String> {
-    wasm_wave::to_string(value).map_err(|e| Error::Runtime(format!("cannot print result: {e}")))
+    wasm_wave::to_string(value)
+        .map_err(|e| Error::runtime_message(format!("cannot print result: {e}")))
 }
 
 /// Converts a JSON value for a parameter of type `ty`.

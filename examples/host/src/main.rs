@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use bindings::Filter;
 use bindings::example::filters::app;
-use wasmplug::{Host, HostBuilder, HostInterface, Policy, StoreData};
+use wasmplug::{Grant, Host, HostBuilder, HostInterface, Policy, StoreData};
 use wasmtime::component::HasSelf;
 
 /// Typed bindings for the host's world, `example:filters/filter`.
@@ -41,13 +41,12 @@ fn main() -> anyhow::Result<()> {
         .next()
         .unwrap_or_else(|| "plugins are components".into());
 
+    // `name` answers at once, so plugins using it can take blocking calls.
     let app = HostInterface::new("example:filters/app", |linker| {
         app::add_to_linker::<_, HasSelf<App>>(linker, StoreData::host_mut)
-    });
-    let policy = Policy {
-        interfaces: [app.name().to_string()].into(),
-        ..Policy::default()
-    };
+    })
+    .synchronous();
+    let policy = Policy::new().allow(Grant::interface(app.name()));
     let host = HostBuilder::with_data(|| App {
         name: "example-host".into(),
     })

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use wasmplug::StdioMode;
 
-use crate::options::LoadOptions;
+use crate::options::{Defaults, LoadOptions};
 
 /// Call an exported function: `wasmplug call plugin.wasm run '"world"'`.
 #[derive(Debug, Args)]
@@ -26,7 +26,10 @@ pub struct Call {
 
 impl Call {
     pub async fn execute(self) -> anyhow::Result<ExitCode> {
-        let host = self.options.host(StdioMode::Log, false)?;
+        let host = self.options.host(Defaults {
+            stdio: StdioMode::Log,
+            stdin: false,
+        })?;
         let plugin = self.options.load(&host, &self.file).await?;
         let mut instance = plugin.instantiate().await?;
         if self.json {

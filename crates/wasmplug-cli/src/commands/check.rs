@@ -1,13 +1,14 @@
 //! `wasmplug check`: validate a component, its manifest and the grants, and
-//! show what the plugin would get and what it asked for in vain.
+//! show what the plugin would get, what it asked for in vain, and every
+//! import with the capability that provides it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use wasmplug::{Access, Plugin, StdioMode};
+use wasmplug::{Plugin, StdioMode, Untrusted};
 
-use crate::options::LoadOptions;
+use crate::options::{Defaults, LoadOptions};
 
 /// Validate component, manifest and policy; print what would be granted and what is missing.
 #[derive(Debug, Args)]
@@ -20,10 +21,13 @@ pub struct Check {
 
 impl Check {
     pub async fn execute(self) -> anyhow::Result<ExitCode> {
-        let host = self.options.host(StdioMode::Log, false)?;
+        let host = self.options.host(Defaults {
+            stdio: StdioMode::Log,
+            stdin: false,
+        })?;
         let plugin = self.options.load(&host, &self.file).await?;
         report(&plugin);
-        let missing = plugin.grants().denied.len();
+        let missing = plugin.grants().refused().len();
         if missing > 0 {
             println!("\n{missing} requested permission(s) not granted");
             return Ok(ExitCode::FAILURE);
@@ -38,48 +42,48 @@ fn report(plugin: &Plugin) {
         .manifest()
         .map(|m| m.plugin.version.as_str())
         .unwrap_or("(no manifest)");
-    println!("plugin:  {} {version}", plugin.name());
+    println!(
+        "plugin:  {} {}",
+        Untrusted(plugin.name()),
+        Untrusted(version)
+    );
     println!("sha256:  {}", plugin.sha256());
     if let Some(world) = plugin.manifest().and_then(|m| m.plugin.world.as_deref()) {
         println!("world:   {world}");
     }
     let grants = plugin.grants();
     println!("granted:");
-    let mut granted = Vec::new();
-    for dir in &grants.dirs {
-        let access = match dir.access {
-            Access::Read => "read-only",
-            Access::ReadWrite => "read-write",
-        };
-        granted.push(format!(
-            "dir {} -> {} ({access})",
-            dir.host.display(),
-            dir.guest
-        ));
-    }
-    granted.extend(grants.env.iter().map(|(name, _)| format!("env {name}")));
-    granted.extend(grants.net.iter().map(|n| format!("net {n}")));
-    granted.extend(grants.interfaces.iter().map(|i| format!("interface {i}")));
-    for (flag, name) in [
-        (grants.clocks, "clocks"),
-        (grants.random, "random"),
-        (grants.stdin, "stdin"),
-    ] {
-        if flag {
-            granted.push(name.to_string());
-        }
-    }
-    if granted.is_empty() {
+    if grants.granted().is_empty() {
         println!("  nothing");
     }
-    for line in granted {
-        println!("  {line}");
+    for grant in grants.granted() {
+        println!("  {grant}");
     }
-    if !grants.denied.is_empty() {
+    if !grants.refused().is_empty() {
         println!("missing (requested but not granted):");
-        for refusal in &grants.denied {
-            println!("  {}  -- {}", refusal.permission, refusal.reason);
+        for refusal in grants.refused() {
+            println!(
+                "  {}  -- {}\n    refused by {}: {}\n    grant it: {}",
+                refusal.request.permission,
+                Untrusted(&refusal.request.reason),
+                refusal.party,
+                refusal.detail,
+                crate::hints::grant_flag(&refusal.request.permission)
+            );
         }
+    }
+    println!("imports:");
+    let width = plugin
+        .imports()
+        .iter()
+        .map(|i| i.name.len())
+        .max()
+        .unwrap_or(0);
+    for import in plugin.imports() {
+        println!(
+            "  {:width$}  {:10}  {}",
+            import.name, import.capability, import.status
+        );
     }
     let limits = plugin.limits();
     println!(
@@ -93,4 +97,8 @@ fn report(plugin: &Plugin) {
             .map(|f| format!(", fuel {f}"))
             .unwrap_or_default()
     );
+    match plugin.blocking_refusal() {
+        None => println!("calls:   blocking or async"),
+        Some(reason) => println!("calls:   async only ({reason})"),
+    }
 }

@@ -4,6 +4,7 @@ pub mod build;
 pub mod cache;
 pub mod call;
 pub mod check;
+pub mod grants;
 pub mod inspect;
 pub mod new;
 pub mod run;

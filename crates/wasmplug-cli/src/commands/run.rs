@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use wasmplug::{Error, StdioMode};
 
-use crate::options::LoadOptions;
+use crate::options::{Defaults, LoadOptions};
 
 /// Run a command component (wasi:cli/run) or a wasip1 command module.
 #[derive(Debug, Args)]
@@ -26,7 +26,10 @@ const RUN_EXPORT: &str = "wasi:cli/run#run";
 
 impl Run {
     pub async fn execute(self) -> anyhow::Result<ExitCode> {
-        let host = self.options.host(StdioMode::Inherit, true)?;
+        let host = self.options.host(Defaults {
+            stdio: StdioMode::Inherit,
+            stdin: true,
+        })?;
         let plugin = self.options.load(&host, &self.file).await?;
         let mut instance = plugin.instantiate_with_args(&self.args).await?;
         match instance.call_wave(RUN_EXPORT, &[]).await {

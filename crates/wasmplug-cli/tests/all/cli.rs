@@ -2,38 +2,18 @@
 //! one-line cause on failure.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use wasmplug_tests::{guest, guest_for, staged};
 
+use super::{assert_success, stderr, stdout, wasmplug_in};
+
 fn wasmplug(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmplug"))
-        .args(args)
-        .output()
-        .expect("running wasmplug")
+    wasmplug_in(Path::new("."), args)
 }
 
 fn path(p: &Path) -> &str {
     p.to_str().expect("test paths are UTF-8")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Fails with the command's whole output, which is what one needs to see.
-fn assert_success(output: &Output) {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        stdout(output),
-        stderr(output)
-    );
 }
 
 /// A failure prints exactly one line, starting with `error:`.
@@ -52,7 +32,7 @@ fn assert_one_line_error(output: &Output, needle: &str) {
 #[test]
 fn version_names_wasmtime() {
     let output = wasmplug(&["--version"]);
-    assert_success(&output);
+    assert_success("wasmplug", &output);
     assert_eq!(
         stdout(&output).trim(),
         format!(
@@ -66,7 +46,7 @@ fn version_names_wasmtime() {
 #[test]
 fn call_prints_the_result_in_wave() {
     let output = wasmplug(&["call", path(&guest("hello")), "run", "\"world\""]);
-    assert_success(&output);
+    assert_success("wasmplug", &output);
     assert_eq!(stdout(&output).trim(), r#"ok("Hello, world!")"#);
     assert!(
         stderr(&output).contains("greeting world"),
@@ -78,7 +58,7 @@ fn call_prints_the_result_in_wave() {
 #[test]
 fn call_takes_and_prints_json() {
     let output = wasmplug(&["call", "--json", path(&guest("hello")), "run", "\"json\""]);
-    assert_success(&output);
+    assert_success("wasmplug", &output);
     let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(value, serde_json::json!({ "ok": "Hello, json!" }));
 }
@@ -94,7 +74,7 @@ fn call_passes_config_env_and_dirs() {
         "run",
         "\"config k\"",
     ]);
-    assert_success(&output);
+    assert_success("wasmplug", &output);
     assert_eq!(stdout(&output).trim(), r#"ok("v")"#);
 
     let output = wasmplug(&[
@@ -105,7 +85,7 @@ fn call_passes_config_env_and_dirs() {
         "run",
         "\"env NAME\"",
     ]);
-    assert_success(&output);
+    assert_success("wasmplug", &output);
     assert_eq!(stdout(&output).trim(), r#"ok("value")"#);
 
     let dir = tempfile::tempdir().unwrap();
@@ -119,7 +99,7 @@ fn call_passes_config_env_and_dirs() {
         "run",
         "\"read /d/f.txt\"",
     ]);
-    assert_success(&output);
+    assert_success("wasmplug", &output);
     assert_eq!(stdout(&output).trim(), r#"ok("file text")"#);
     let output = wasmplug(&[
         "call",
@@ -187,7 +167,7 @@ fn run_passes_args_stdout_and_exit_code() {
     for target in ["wasm32-wasip2", "wasm32-wasip1"] {
         let file = guest_for(target, "command");
         let output = wasmplug(&["run", path(&file), "a", "b"]);
-        assert_success(&output);
+        assert_success("wasmplug", &output);
         let version = if target == "wasm32-wasip1" {
             "p1"
         } else {
@@ -213,7 +193,7 @@ fn inspect_shows_wit_hash_and_manifest() {
         Some("[plugin]\nname = \"hello\"\nversion = \"0.2.0\"\n"),
     );
     let output = wasmplug(&["inspect", path(&file)]);
-    assert_success(&output);
+    assert_success("wasmplug", &output);
     let text = stdout(&output);
     assert!(text.contains("wasmplug:plugin/host@0.1.0"), "{text}");
     assert!(
@@ -223,7 +203,7 @@ fn inspect_shows_wit_hash_and_manifest() {
     assert!(text.contains("version = \"0.2.0\""), "{text}");
 
     let output = wasmplug(&["inspect", "--json", path(&file)]);
-    assert_success(&output);
+    assert_success("wasmplug", &output);
     let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(value["exports"], serde_json::json!(["run"]));
     assert_eq!(value["sha256"].as_str().unwrap().len(), 64);
@@ -250,12 +230,33 @@ fn check_lists_grants_and_what_is_missing() {
     let text = stdout(&output);
     assert!(text.contains("env LANG"), "{text}");
     assert!(
-        text.contains("--ro-dir HOST::/data  -- reads data"),
+        text.contains("dir /data (read-only)  -- reads data"),
+        "{text}"
+    );
+    assert!(text.contains("no host directory backs it"), "{text}");
+    assert!(text.contains("grant it: --ro-dir HOST::/data"), "{text}");
+    let import = |name: &str| {
+        let line = text.lines().find(|l| l.trim_start().starts_with(name));
+        line.map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+    };
+    assert_eq!(
+        import("wasi:filesystem/preopens@").as_deref(),
+        Some("fs nothing granted (dirs)"),
+        "{text}"
+    );
+    assert_eq!(
+        import("wasi:cli/environment@").as_deref(),
+        Some("env granted: env LANG"),
+        "{text}"
+    );
+    assert_eq!(
+        import("wasmplug:plugin/host@").as_deref(),
+        Some("plugin always given"),
         "{text}"
     );
 
     let grant = format!("{}::/data", dir.path().display());
     let output = wasmplug(&["check", "--env", "LANG=en", "--ro-dir", &grant, path(&file)]);
-    assert_success(&output);
+    assert_success("wasmplug", &output);
     assert!(stdout(&output).contains("ok"));
 }

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use wasmplug::{
-    Access, DirGrant, Error, Host, HostInterface, Limit, Limits, Manifest, Plugin, Policy,
+    Access, Error, Grant, Host, HostInterface, Limit, Limits, Manifest, Party, Permission, Plugin,
+    Policy,
 };
 use wasmplug_tests::{guest, staged, tight_limits};
 
@@ -64,10 +65,7 @@ async fn infinite_loop_is_stopped_by_the_default_limits() {
 
 #[tokio::test]
 async fn infinite_loop_runs_out_of_fuel() {
-    let limits = Limits {
-        fuel: Some(5_000_000),
-        ..tight_limits()
-    };
+    let limits = tight_limits().fuel(5_000_000);
     let host = host_with(limits, Policy::default());
     let plugin = hostile(&host).await;
     assert_eq!(plugin.run("echo metered").await.unwrap(), "metered");
@@ -141,10 +139,7 @@ async fn deep_recursion_on_the_linear_memory_stack_is_a_trap() {
 
 #[tokio::test]
 async fn sleeping_forever_in_a_host_call_hits_the_deadline() {
-    let limits = Limits {
-        timeout: Duration::from_millis(500),
-        ..tight_limits()
-    };
+    let limits = tight_limits().timeout(Duration::from_millis(500));
     let host = host_with(limits, Policy::default());
     let err = misbehave(&host, &hostile(&host).await, "sleep").await;
     assert!(
@@ -162,10 +157,8 @@ async fn stdout_flood_hits_the_output_limit() {
 
 #[tokio::test]
 async fn log_flood_hits_the_output_limit() {
-    let limits = Limits {
-        output: 16,
-        ..tight_limits()
-    };
+    // Room for the hello plugin's one short line, not for this one.
+    let limits = tight_limits().output(64);
     let host = host_with(limits, Policy::default());
     let err = misbehave(
         &host,
@@ -173,6 +166,37 @@ async fn log_flood_hits_the_output_limit() {
         "log this message is longer than sixteen bytes",
     )
     .await;
+    assert_limit(&err, Limit::Output);
+}
+
+/// Output is charged at what the host writes: a log line costs its label
+/// too, so a guest logging empty messages in a loop hits the output limit
+/// rather than running until its CPU time is up.
+#[tokio::test]
+async fn empty_log_lines_are_not_free() {
+    let component = wat::parse_str(
+        r#"(component
+            (import "wasmplug:plugin/host@0.1.0" (instance $host
+                (type $level (enum "trace" "debug" "info" "warn" "error"))
+                (export "level" (type $l (eq $level)))
+                (export "log" (func (param "level" $l) (param "message" string)))))
+            (core module $memory (memory (export "memory") 1))
+            (core instance $m (instantiate $memory))
+            (core func $log (canon lower (func $host "log") (memory (core memory $m "memory"))))
+            (core module $main
+                (import "host" "log" (func $log (param i32 i32 i32)))
+                (func (export "spam") (loop (call $log (i32.const 0) (i32.const 0) (i32.const 0)) (br 0))))
+            (core instance $i (instantiate $main (with "host" (instance (export "log" (func $log))))))
+            (func (export "spam") (canon lift (core func $i "spam"))))"#,
+    )
+    .unwrap();
+    let limits = tight_limits()
+        .cpu(Duration::from_secs(20))
+        .timeout(Duration::from_secs(20));
+    let host = host_with(limits, Policy::default());
+    let plugin = host.load_bytes("spam", component, None).await.unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    let err = instance.call_wave("spam", &[]).await.unwrap_err();
     assert_limit(&err, Limit::Output);
 }
 
@@ -200,7 +224,6 @@ async fn guest_panic_is_a_trap_with_the_panic_message() {
 struct Sandbox {
     root: tempfile::TempDir,
     plugin: Plugin,
-    host: Host,
 }
 
 async fn sandbox() -> Sandbox {
@@ -222,13 +245,9 @@ dirs = [
   { path = "/out", access = "read-write", reason = "writes" },
 ]
 "#;
-    let policy = Policy {
-        dirs: vec![
-            DirGrant::parse(&format!("{}::/data", data.display()), Access::Read).unwrap(),
-            DirGrant::parse(&format!("{}::/out", out.display()), Access::ReadWrite).unwrap(),
-        ],
-        ..Policy::default()
-    };
+    let policy = Policy::new()
+        .allow(Grant::dir("/data", &data, Access::Read))
+        .allow(Grant::dir("/out", &out, Access::ReadWrite));
     let host = host_with(tight_limits(), policy);
     let plugin = host
         .load_bytes(
@@ -238,7 +257,7 @@ dirs = [
         )
         .await
         .unwrap();
-    Sandbox { root, plugin, host }
+    Sandbox { root, plugin }
 }
 
 /// The guest asked for something the sandbox refuses: the call returns the
@@ -271,7 +290,7 @@ async fn reads_outside_the_preopens_are_refused() {
     refused(&sandbox, &path).await;
     refused(&sandbox, "symlink-read /data/link").await;
     refused(&sandbox, "list /").await;
-    assert_eq!(sandbox.host.policy().dirs.len(), 2);
+    assert_eq!(sandbox.plugin.grants().granted().len(), 2);
 }
 
 #[tokio::test]
@@ -299,17 +318,14 @@ async fn env_vars_not_granted_are_invisible() {
     // Requested but not granted: refused, and listed as refused.
     let host = host_with(tight_limits(), Policy::default());
     let plugin = host.load_file(&path).await.unwrap();
-    assert_eq!(plugin.grants().denied.len(), 1);
+    assert_eq!(plugin.grants().refused().len(), 1);
     let err = plugin.run("env PATH").await.unwrap_err();
     assert!(
         matches!(&err, Error::Guest { message, .. } if !message.contains(&path_value)),
         "{err:?}"
     );
     // Granted but not requested: still refused.
-    let policy = Policy {
-        env: vec![wasmplug::EnvGrant::parse("PATH").unwrap()],
-        ..Policy::default()
-    };
+    let policy = Policy::new().allow(Grant::env("PATH"));
     let host = host_with(tight_limits(), policy);
     let plugin = host.load_file(guest("hostile")).await.unwrap();
     let err = plugin.run("env PATH").await.unwrap_err();
@@ -327,10 +343,7 @@ async fn connections_to_addresses_not_granted_are_refused() {
              net = [{ host = \"127.0.0.1:1\", reason = \"another port\" }]\n",
         ),
     );
-    let policy = Policy {
-        net: vec![wasmplug::NetPattern::parse("127.0.0.1:1").unwrap()],
-        ..Policy::default()
-    };
+    let policy = Policy::new().allow(Grant::net("127.0.0.1:1"));
     let host = host_with(tight_limits(), policy);
     let plugin = host.load_file(&path).await.unwrap();
     let err = plugin.run(&format!("connect {addr}")).await.unwrap_err();
@@ -392,7 +405,8 @@ async fn host_interface_needs_request_and_grant() {
         .err()
         .expect("not requested");
     assert!(
-        matches!(&err, Error::PermissionDenied { permission, .. } if permission == "interface example:filters/app"),
+        matches!(&err, Error::PermissionDenied { permission: Permission::Interface { name }, party: Party::Plugin, .. }
+            if name == "example:filters/app@0.1.0"),
         "{err:?}"
     );
     let manifest = Manifest::parse(
@@ -407,7 +421,7 @@ async fn host_interface_needs_request_and_grant() {
         .err()
         .expect("not granted");
     assert!(
-        matches!(&err, Error::PermissionDenied { reason, .. } if reason.contains("policy")),
+        matches!(&err, Error::PermissionDenied { party: Party::Operator, reason, .. } if reason.contains("policy")),
         "{err:?}"
     );
 }
@@ -499,10 +513,7 @@ async fn bad_manifest_is_refused_with_its_location() {
 
 #[tokio::test]
 async fn granted_directory_that_does_not_exist_is_refused_at_load() {
-    let policy = Policy {
-        dirs: vec![DirGrant::parse("/nonexistent/wasmplug::/data", Access::Read).unwrap()],
-        ..Policy::default()
-    };
+    let policy = Policy::new().allow(Grant::dir("/data", "/nonexistent/wasmplug", Access::Read));
     let host = Host::builder()
         .policy(policy)
         .implicit_requests(true)

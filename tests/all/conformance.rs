@@ -13,7 +13,9 @@ use std::fmt::Debug;
 use std::path::PathBuf;
 
 use wasmplug::wasmtime::component::{HasSelf, ResourceAny};
-use wasmplug::{Host, HostBuilder, HostInterface, Instance, JsEngine, Language, Policy, StoreData};
+use wasmplug::{
+    Grant, Host, HostBuilder, HostInterface, Instance, JsEngine, Language, Policy, StoreData,
+};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -61,10 +63,7 @@ fn host() -> Host<Events> {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .into(),
     })
-    .policy(Policy {
-        interfaces: [EVENTS.to_string()].into(),
-        ..Policy::default()
-    })
+    .policy(Policy::new().allow(Grant::interface(EVENTS)))
     .interface(events)
     .build()
     .expect("building the host")
@@ -408,7 +407,7 @@ async fn host_imports(instance: &mut Instance<Events>, world: &Conformance, r: &
     );
     r.expect(
         "record-all reached the host",
-        Ok(instance.store().data().host().recorded.clone()),
+        Ok(instance.host_data().recorded.clone()),
         vec![
             ("p0".to_string(), points[0]),
             ("p1".to_string(), points[1]),

@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use wasmplug::{
-    Access, DirGrant, EnvGrant, Error, Host, HostBuilder, Limits, NetPattern, Policy, SourceKind,
-};
+use wasmplug::{Access, Error, Grant, Host, HostBuilder, Limits, Policy, SourceKind};
 use wasmplug_tests::{guest, guest_for, staged};
 
 const HELLO_MANIFEST: &str = r#"
@@ -179,17 +177,9 @@ async fn granted_directories_can_be_read_and_written() {
 ]"#,
     );
     let (_dir, path) = staged("hostile", Some(&manifest));
-    let policy = Policy {
-        dirs: vec![
-            DirGrant::parse(&format!("{}::/data", data.path().display()), Access::Read).unwrap(),
-            DirGrant::parse(
-                &format!("{}::/out", out.path().display()),
-                Access::ReadWrite,
-            )
-            .unwrap(),
-        ],
-        ..Policy::default()
-    };
+    let policy = Policy::new()
+        .allow(Grant::dir("/data", data.path(), Access::Read))
+        .allow(Grant::dir("/out", out.path(), Access::ReadWrite));
     let plugin = host(policy).load_file(&path).await.unwrap();
     assert_eq!(plugin.run("read /data/note.txt").await.unwrap(), "kept");
     assert_eq!(plugin.run("list /data").await.unwrap(), "note.txt");
@@ -204,10 +194,7 @@ async fn granted_directories_can_be_read_and_written() {
 async fn granted_env_is_visible() {
     let manifest = hostile_manifest(r#"env = [{ name = "GREETING", reason = "greets" }]"#);
     let (_dir, path) = staged("hostile", Some(&manifest));
-    let policy = Policy {
-        env: vec![EnvGrant::parse("GREETING=hej").unwrap()],
-        ..Policy::default()
-    };
+    let policy = Policy::new().allow(Grant::env_value("GREETING", "hej"));
     let plugin = host(policy).load_file(&path).await.unwrap();
     assert_eq!(plugin.run("env GREETING").await.unwrap(), "hej");
 }
@@ -221,10 +208,7 @@ async fn granted_address_can_be_connected_to() {
         addr.port()
     ));
     let (_dir, path) = staged("hostile", Some(&manifest));
-    let policy = Policy {
-        net: vec![NetPattern::parse("127.0.0.1:*").unwrap()],
-        ..Policy::default()
-    };
+    let policy = Policy::new().allow(Grant::net("127.0.0.1:*"));
     let plugin = host(policy).load_file(&path).await.unwrap();
     assert_eq!(
         plugin.run(&format!("connect {addr}")).await.unwrap(),
@@ -242,10 +226,7 @@ async fn clocks_stand_still_unless_granted() {
         "hostile",
         Some(&hostile_manifest(r#"clocks = "timestamps its output""#)),
     );
-    let policy = Policy {
-        clocks: true,
-        ..Policy::default()
-    };
+    let policy = Policy::new().allow(Grant::clocks());
     let plugin = host(policy).load_file(&path).await.unwrap();
     let seconds: u64 = plugin.run("time").await.unwrap().parse().unwrap();
     assert!(seconds > 1_700_000_000, "{seconds}");
@@ -323,10 +304,7 @@ async fn interfaces_of_types_only_need_no_grant() {
 #[test]
 fn blocking_api_works_without_a_runtime() {
     let host: Host = HostBuilder::with_data(|| ())
-        .limits(Limits {
-            timeout: Duration::from_secs(30),
-            ..Limits::default()
-        })
+        .limits(Limits::default().timeout(Duration::from_secs(30)))
         .build()
         .unwrap();
     let plugin = host

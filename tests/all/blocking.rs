@@ -2,7 +2,7 @@
 //! that nothing could make wait. The same limits hold as for async calls,
 //! and everything that could wait is refused with a typed error.
 
-use wasmplug::{Access, DirGrant, Error, Host, Limit, Limits, Plugin, Policy};
+use wasmplug::{Access, Error, Grant, Host, Limit, Limits, Plugin, Policy};
 use wasmplug_tests::{guest, staged, tight_limits};
 
 fn host(limits: Limits, policy: Policy) -> Host {
@@ -36,9 +36,7 @@ fn typed_calls_keep_the_instance_between_calls() {
     let hostile = load(&host, "hostile");
     let mut instance = hostile.instantiate_blocking().unwrap();
     let run = instance
-        .func("run")
-        .unwrap()
-        .typed::<(&str,), (Result<String, String>,)>(instance.store())
+        .typed_func::<(&str,), (Result<String, String>,)>("run")
         .unwrap();
     for expected in ["1", "2", "3"] {
         let (count,) = instance
@@ -100,14 +98,7 @@ fn a_plugin_that_could_wait_is_refused() {
              dirs = [{ path = \"/data\", reason = \"reads\" }]\n",
         ),
     );
-    let policy = Policy {
-        dirs: vec![DirGrant {
-            host: dir.path().to_path_buf(),
-            guest: "/data".into(),
-            access: Access::Read,
-        }],
-        ..Policy::default()
-    };
+    let policy = Policy::new().allow(Grant::dir("/data", dir.path(), Access::Read));
     let host = host(Limits::default(), policy);
     let plugin = host.block_on(host.load_file(&path)).unwrap().unwrap();
     let err = plugin

@@ -4,29 +4,12 @@
 //! build. A language whose toolchain is missing is skipped (see
 //! `wasmplug_tests::toolchain_ready`).
 
-use std::path::Path;
 use std::process::{Command, Output};
 
 use wasmplug_build::Language;
 use wasmplug_tests::{repo_root, toolchain_ready};
 
-fn wasmplug(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmplug"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("running wasmplug")
-}
-
-fn assert_success(what: &str, output: &Output) {
-    assert!(
-        output.status.success(),
-        "{what}: exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use super::{assert_success, command, wasmplug_in as wasmplug};
 
 /// new, build, call, and the project's own test command.
 fn greets(language: Language, test: &[&str]) {
@@ -176,7 +159,7 @@ fn a_missing_toolchain_says_how_to_install_it() {
         let new = wasmplug(parent.path(), &["new", "--lang", language, language]);
         assert_success("new", &new);
         let project = parent.path().join(language);
-        let build = Command::new(env!("CARGO_BIN_EXE_wasmplug"))
+        let build = command()
             .current_dir(&project)
             .arg("build")
             .env("PATH", empty.path())

@@ -1,0 +1,55 @@
+//! What to type: the command line's own hint for a library error, whose
+//! message says what happened in the library's terms.
+
+use wasmplug::{Error, Limit, Permission};
+
+/// A suffix for `error`'s message naming the flags that would help, or
+/// nothing.
+pub fn hint(error: &Error) -> String {
+    let text = match error {
+        Error::LimitExceeded { limit, .. } => match limit {
+            Limit::Memory => "raise it with --max-memory or [limits] memory",
+            Limit::CpuTime => "raise it with --timeout or [limits] cpu",
+            Limit::Fuel => "raise it with --fuel or [limits] fuel",
+            Limit::Output => "raise it with [limits] output",
+            Limit::Transfer => "raise it with [limits] transfer",
+            _ => return String::new(),
+        }
+        .to_string(),
+        Error::Deadline { .. } => "raise it with --timeout or [limits] timeout".to_string(),
+        Error::ConsentRequired { missing, .. } => {
+            let flags: Vec<String> = missing
+                .iter()
+                .map(|request| {
+                    format!(
+                        "{}: {}",
+                        request.permission,
+                        grant_flag(&request.permission)
+                    )
+                })
+                .collect();
+            format!(
+                "there is no terminal to ask on; grant them with flags ({}) or consent to \
+                 them for this run with --yes",
+                flags.join("; ")
+            )
+        }
+        _ => return String::new(),
+    };
+    format!(" ({text})")
+}
+
+/// The flag that grants `permission`.
+pub fn grant_flag(permission: &Permission) -> String {
+    match permission {
+        Permission::Dir { path, access } => match access {
+            wasmplug::Access::ReadWrite => format!("--dir HOST::{path}"),
+            _ => format!("--ro-dir HOST::{path}"),
+        },
+        Permission::Env { name } => format!("--env {name}"),
+        Permission::Net { address } => format!("--allow-net {address}"),
+        Permission::Stdin => "given by `wasmplug run`".into(),
+        Permission::Interface { .. } => "a host application gives its interfaces".into(),
+        _ => "granted by default".into(),
+    }
+}

@@ -1,0 +1,50 @@
+//! The `wasmplug` command as a user runs it, in one test binary: calls,
+//! runs, checks and consent (`cli`), and `wasmplug new` and `build` in
+//! every language (`new_and_build`).
+
+mod cli;
+mod new_and_build;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The command, kept from this machine's own policy and remembered
+/// consent: each test process has a grants file of its own, and no policy.
+fn command() -> Command {
+    static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let home = HOME.get_or_init(|| tempfile::tempdir().expect("a temporary directory"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wasmplug"));
+    command
+        .env("WASMPLUG_GRANTS", home.path().join("grants.toml"))
+        .env("WASMPLUG_POLICY", home.path().join("no-policy.toml"));
+    command
+}
+
+/// Runs `wasmplug ARGS` in `dir`.
+fn wasmplug_in(dir: &Path, args: &[&str]) -> Output {
+    command()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("running wasmplug")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Fails with the command's whole output, which is what one needs to see.
+fn assert_success(what: &str, output: &Output) {
+    assert!(
+        output.status.success(),
+        "{what}: exit {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    );
+}

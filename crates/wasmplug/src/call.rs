@@ -1,0 +1,185 @@
+//! The guard around every call into a plugin, async or blocking, and
+//! instantiation too: arm the limits, run, settle what the call wrote, and
+//! classify a failure into its typed error from recorded state and error
+//! types, never from messages.
+
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use wasmtime::component::ResourceTableError;
+use wasmtime::{PoolConcurrencyLimitError, Store, Trap, WasmBacktrace};
+use wasmtime_wasi::I32Exit;
+
+use crate::error::{Error, Limit, Result};
+use crate::limits::Limits;
+use crate::store::{PluginContext, StoreData};
+use crate::text::{MAX_GUEST_MESSAGE, bounded};
+
+/// The error the epoch callback raises once the CPU budget is spent.
+#[derive(Debug, thiserror::Error)]
+#[error("CPU time limit reached")]
+pub(crate) struct CpuLimitReached;
+
+/// Runs `call` with the budget reset, the limits armed and the wall-clock
+/// deadline around it, and types its outcome.
+pub(crate) async fn guarded<T: Send + 'static, R>(
+    store: &mut Store<StoreData<T>>,
+    limits: &Limits,
+    call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
+) -> Result<R> {
+    arm(store, limits)?;
+    let outcome = within(limits.timeout, call(store)).await;
+    settle(store, limits, outcome)
+}
+
+/// [`guarded`] for a blocking call: no deadline, since nothing the plugin
+/// may use can make it wait, and the CPU limit stops it.
+pub(crate) fn guarded_blocking<T: Send + 'static, R>(
+    store: &mut Store<StoreData<T>>,
+    limits: &Limits,
+    call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
+) -> Result<R> {
+    arm(store, limits)?;
+    let outcome = call(store);
+    settle(store, limits, Some(outcome))
+}
+
+fn arm<T: Send + 'static>(store: &mut Store<StoreData<T>>, limits: &Limits) -> Result<()> {
+    store.data().context().budget.reset(limits);
+    store.set_epoch_deadline(1);
+    store.set_hostcall_fuel(usize::try_from(limits.transfer).unwrap_or(usize::MAX));
+    if let Some(fuel) = limits.fuel {
+        store.set_fuel(fuel).map_err(Error::runtime)?;
+    }
+    Ok(())
+}
+
+/// Flushes what the call wrote and types its outcome; `None` is a call
+/// stopped at its deadline.
+fn settle<T: Send + 'static, R>(
+    store: &mut Store<StoreData<T>>,
+    limits: &Limits,
+    outcome: Option<wasmtime::Result<R>>,
+) -> Result<R> {
+    let context = store.data().context();
+    if context.budget.wrote_output() {
+        context.stdout.flush_pending();
+        context.stderr.flush_pending();
+    }
+    match outcome {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(error)) => Err(classify(error, context, limits)),
+        None => Err(Error::Deadline {
+            plugin: context.name.to_string(),
+            timeout: limits.timeout,
+        }),
+    }
+}
+
+/// Runs `future` until it finishes or `timeout` passes (`None`). The timer
+/// is armed only when the first poll does not finish the call, and counts
+/// from then: most calls never pause, and even reading the clock costs as
+/// much as such a call. A call pauses at its first wait in a host call or
+/// at the first epoch tick (10 ms), so the deadline is late by at most that.
+async fn within<F: Future>(timeout: Duration, future: F) -> Option<F::Output> {
+    let mut future = pin!(future);
+    if let Poll::Ready(output) = poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
+        return Some(output);
+    }
+    tokio::time::timeout(timeout, future).await.ok()
+}
+
+/// Runs `future` in tokio's context: as it is inside a tokio runtime, and
+/// otherwise with `runtime` entered at every poll, so that a call polled by
+/// any other executor still has the timers and the blocking pool that the
+/// deadline and WASI's host functions need.
+pub(crate) async fn in_tokio<F: Future>(
+    runtime: Option<tokio::runtime::Handle>,
+    future: F,
+) -> F::Output {
+    let Some(runtime) = runtime else {
+        return future.await;
+    };
+    let mut future = pin!(future);
+    poll_fn(|cx| {
+        let _entered = runtime.enter();
+        future.as_mut().poll(cx)
+    })
+    .await
+}
+
+/// Turns a failed call into its typed error, from what was recorded and the
+/// error's type.
+fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) -> Error {
+    let plugin = context.name.to_string();
+    let trap = error.downcast_ref::<Trap>().copied();
+    let limit = context
+        .budget
+        .tripped()
+        .or(match trap {
+            Some(Trap::OutOfFuel) => Some(Limit::Fuel),
+            Some(Trap::StackOverflow) => Some(Limit::Stack),
+            Some(Trap::Interrupt) => Some(Limit::CpuTime),
+            _ => None,
+        })
+        .or_else(|| transfer_exhausted(&error).then_some(Limit::Transfer));
+    if let Some(limit) = limit {
+        let detail = match limit {
+            Limit::Memory => format!("{} MiB", limits.memory / (1024 * 1024)),
+            Limit::CpuTime => humantime::format_duration(limits.cpu).to_string(),
+            Limit::Fuel => format!("{} units", limits.fuel.unwrap_or_default()),
+            Limit::Output => format!("{} bytes per call", limits.output),
+            Limit::Transfer => format!("{} bytes per call", limits.transfer),
+            Limit::Stack => String::new(),
+        };
+        return Error::LimitExceeded {
+            plugin,
+            limit,
+            detail,
+        };
+    }
+    if let Some(exit) = error.downcast_ref::<I32Exit>() {
+        return Error::Exit {
+            plugin,
+            code: exit.0,
+        };
+    }
+    if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
+        return Error::HostResources {
+            plugin,
+            reason: format!("{error:#}"),
+        };
+    }
+    let guest_fault = match trap {
+        Some(trap) => Some(trap.to_string()),
+        None => error
+            .downcast_ref::<ResourceTableError>()
+            .map(|e| format!("the plugin used a handle that is not its own ({e})")),
+    };
+    match guest_fault {
+        Some(message) => Error::Trap {
+            plugin,
+            message,
+            backtrace: error
+                .downcast_ref::<WasmBacktrace>()
+                .map(|b| bounded(b.to_string(), MAX_GUEST_MESSAGE)),
+            stderr_tail: context.stderr.tail(),
+        },
+        // Not a trap of the guest's code: a host function failed.
+        None => Error::Host {
+            plugin,
+            reason: format!("{error:#}"),
+            source: Some(error.into_boxed_dyn_error()),
+        },
+    }
+}
+
+/// Whether wasmtime refused to take more data from the guest than the
+/// call's hostcall fuel, its transfer limit, allows. wasmtime keeps that
+/// error's type private; its `Debug` form is the type's name, which a test
+/// of this crate pins.
+fn transfer_exhausted(error: &wasmtime::Error) -> bool {
+    format!("{:?}", error.root_cause()) == "HostcallFuelExhausted"
+}

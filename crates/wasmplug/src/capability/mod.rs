@@ -1,0 +1,309 @@
+//! Capabilities: every way out of the sandbox, each one a unit that owns
+//! all of itself.
+//!
+//! A capability reads its own key under a manifest's `[permissions]` and a
+//! policy's `[allow]`, says how its permissions meet (a request and an
+//! allowance, a request and a consent), which imports it provides, and, for
+//! one plugin and what it was granted, whether a call could wait in it, how
+//! it is linked and what each instance holds. Nothing outside its module
+//! knows its insides.
+//!
+//! The host is built from [`registry`]; adding a capability is a module
+//! here and a line there (and, for one with permissions, a variant of
+//! [`Permission`]).
+
+mod args;
+mod clocks;
+mod env;
+mod fs;
+mod interfaces;
+mod io;
+mod net;
+mod plugin_api;
+mod random;
+pub(crate) mod stdio;
+mod types;
+
+use std::fmt;
+
+use wasmtime::component::Linker;
+use wasmtime_wasi::WasiCtxBuilder;
+
+use crate::document::Entry;
+use crate::error::Result;
+use crate::permission::{Backing, Grant, Permission, Request};
+use crate::policy::Grants;
+use crate::store::StoreData;
+
+pub use interfaces::{HostInterface, LinkFn};
+pub(crate) use net::NetPattern;
+pub use stdio::StdioMode;
+
+/// What the registry is made from: the host's own settings that some
+/// capabilities need.
+pub(crate) struct HostParts<T: 'static> {
+    pub(crate) interfaces: Vec<HostInterface<T>>,
+    pub(crate) stdio: StdioMode,
+}
+
+/// Every capability of a host, in the order their imports are matched.
+pub(crate) fn registry<T: Send + 'static>(parts: HostParts<T>) -> Vec<Box<dyn Capability<T>>> {
+    vec![
+        Box::new(io::Io),
+        Box::new(types::TypesOnly),
+        Box::new(plugin_api::PluginApi),
+        Box::new(args::Args),
+        Box::new(env::Env),
+        Box::new(stdio::Stdio::new(parts.stdio)),
+        Box::new(clocks::Clocks),
+        Box::new(random::Random),
+        Box::new(fs::Fs),
+        Box::new(net::Net),
+        Box::new(interfaces::Interfaces::new(parts.interfaces)),
+    ]
+}
+
+/// The capabilities as the manifest and policy parsers see them: only
+/// their permission side, which does not depend on the host.
+pub(crate) fn permission_kinds() -> Vec<Box<dyn Capability<()>>> {
+    registry(HostParts {
+        interfaces: Vec::new(),
+        stdio: StdioMode::default(),
+    })
+}
+
+/// The keys that take permissions, for messages about unknown ones.
+pub(crate) fn permission_keys(kinds: &[Box<dyn Capability<()>>]) -> String {
+    let keys: Vec<&str> = kinds.iter().filter_map(|c| c.key()).collect();
+    keys.join(", ")
+}
+
+/// One import of a component, as capabilities are asked about it.
+#[derive(Debug, Clone)]
+pub(crate) struct Import {
+    /// As the component names it, e.g. `wasi:cli/environment@0.2.6`.
+    pub(crate) name: String,
+    /// Without its version, e.g. `wasi:cli/environment`.
+    pub(crate) interface: String,
+    /// An instance whose exports are all types (a world's shared `types`
+    /// interface): it needs nothing from the host.
+    pub(crate) types_only: bool,
+}
+
+impl Import {
+    pub(crate) fn new(name: &str, types_only: bool) -> Self {
+        Import {
+            name: name.to_string(),
+            interface: unversioned(name).to_string(),
+            types_only,
+        }
+    }
+
+    /// `wasi:cli` for `wasi:cli/environment@0.2.6`.
+    pub(crate) fn package(&self) -> &str {
+        self.interface
+            .split_once('/')
+            .map_or(&self.interface, |(package, _)| package)
+    }
+}
+
+/// `ns:pkg/iface@1.2.3` without its `@version`.
+pub(crate) fn unversioned(name: &str) -> &str {
+    name.split_once('@').map_or(name, |(n, _)| n)
+}
+
+/// What an import gives a plugin, as `wasmplug check` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImportStatus {
+    /// Always given: it reaches nothing outside the sandbox.
+    Always,
+    /// Given, with these granted permissions behind it.
+    Granted(Vec<Permission>),
+    /// Linked with nothing behind it: its calls fail or see nothing inside
+    /// the guest until the permission under `[permissions] KEY` is granted.
+    Empty { key: &'static str },
+    /// Not linked unless granted: the plugin is refused at load.
+    Refused(Permission),
+}
+
+impl fmt::Display for ImportStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportStatus::Always => f.write_str("always given"),
+            ImportStatus::Granted(permissions) => {
+                let names: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
+                write!(f, "granted: {}", names.join(", "))
+            }
+            ImportStatus::Empty { key } => write!(f, "nothing granted ({key})"),
+            ImportStatus::Refused(permission) => write!(f, "refused: {permission}"),
+        }
+    }
+}
+
+/// One import of a loaded plugin: which capability provides it and what
+/// it gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportInfo {
+    pub name: String,
+    /// The capability providing it, e.g. `fs`, `env`, `interfaces`.
+    pub capability: &'static str,
+    pub status: ImportStatus,
+}
+
+/// How a linker is being built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LinkMode {
+    /// For blocking calls: synchronous host functions, nothing that waits.
+    pub(crate) blocking: bool,
+    /// On an engine with component-model concurrency: WASI 0.3 as well.
+    pub(crate) concurrent: bool,
+}
+
+/// What one instance's capabilities configure as it is made.
+pub(crate) struct InstanceSetup<'a> {
+    pub(crate) wasi: &'a mut WasiCtxBuilder,
+    /// What the guest sees as its arguments, its name first.
+    pub(crate) args: &'a [String],
+    pub(crate) stdout: &'a stdio::PluginOutput,
+    pub(crate) stderr: &'a stdio::PluginOutput,
+}
+
+/// One capability of a host.
+///
+/// The permission side (`key` to `back`) serves the manifest, the policy
+/// and the decision; `provides` and `for_plugin` serve loading.
+pub(crate) trait Capability<T: 'static>: Send + Sync {
+    /// Its name beside the imports it provides: `fs`, `env`, ...
+    fn name(&self) -> &'static str;
+
+    /// The key under a manifest's `[permissions]` and a policy's `[allow]`;
+    /// `None` for capabilities that need no permission.
+    fn key(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The plugin's requests, from its entry under `[permissions]`.
+    fn requests(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Request>, String> {
+        Err(entry.error("takes no permissions"))
+    }
+
+    /// The operator's allowances, from its entry under a policy's `[allow]`.
+    fn allowances(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Grant>, String> {
+        Err(entry.error("takes no permissions"))
+    }
+
+    /// Whether `permission` is one of this capability's.
+    fn owns(&self, _permission: &Permission) -> bool {
+        false
+    }
+
+    /// The part of `requested` that `given` covers, if any: `given` is an
+    /// operator's allowance (which may be a pattern) or a user's consent.
+    fn meet(&self, requested: &Permission, given: &Permission) -> Option<Permission> {
+        (requested == given).then(|| requested.clone())
+    }
+
+    /// What backs a granted permission, from the operator's allowance and
+    /// the user's grant; an error says why nothing can back it.
+    fn back(
+        &self,
+        _granted: &Permission,
+        operator: Option<&Backing>,
+        user: Option<&Backing>,
+    ) -> std::result::Result<Option<Backing>, String> {
+        Ok(operator.or(user).cloned())
+    }
+
+    /// Whether this capability provides `import`.
+    fn provides(&self, import: &Import) -> bool;
+
+    /// This capability for one plugin, from what it was granted.
+    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>>;
+}
+
+/// A capability as one plugin has it.
+pub(crate) trait PluginCapability<T: 'static>: Send + Sync {
+    /// What `import` (one this capability provides) gives the plugin.
+    fn import_status(&self, _import: &Import) -> ImportStatus {
+        ImportStatus::Always
+    }
+
+    /// Why a call could wait in this capability's host functions, if it
+    /// could: such a plugin cannot take blocking calls, since nothing could
+    /// stop a thread blocked in a host call.
+    fn waits(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Adds the interfaces among `imports` that this capability provides.
+    fn link(
+        &self,
+        linker: &mut Linker<StoreData<T>>,
+        mode: LinkMode,
+        imports: &[Import],
+    ) -> wasmtime::Result<()>;
+
+    /// Configures an instance about to be made.
+    fn prepare(&self, _setup: &mut InstanceSetup<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The per-plugin side of a capability that keeps nothing per plugin and
+/// links a fixed set of interfaces.
+pub(crate) struct Stateless<T: 'static> {
+    link: fn(&mut Linker<StoreData<T>>, LinkMode) -> wasmtime::Result<()>,
+}
+
+impl<T: 'static> Stateless<T> {
+    pub(crate) fn boxed(
+        link: fn(&mut Linker<StoreData<T>>, LinkMode) -> wasmtime::Result<()>,
+    ) -> Box<dyn PluginCapability<T>> {
+        Box::new(Stateless { link })
+    }
+}
+
+impl<T: 'static> PluginCapability<T> for Stateless<T> {
+    fn link(
+        &self,
+        linker: &mut Linker<StoreData<T>>,
+        mode: LinkMode,
+        _imports: &[Import],
+    ) -> wasmtime::Result<()> {
+        (self.link)(linker, mode)
+    }
+}
+
+/// Whether `import` is one of `interfaces` of `package` (`wasi:clocks`,
+/// `["wall-clock", "monotonic-clock"]`), in any version.
+pub(crate) fn is_one_of(import: &Import, package: &str, interfaces: &[&str]) -> bool {
+    import.package() == package
+        && import
+            .interface
+            .split_once('/')
+            .is_some_and(|(_, name)| interfaces.contains(&name))
+}
+
+/// The request of a capability given whole, as `clocks = "why"`.
+pub(crate) fn whole_request(
+    entry: &Entry<'_, '_>,
+    permission: Permission,
+) -> std::result::Result<Vec<Request>, String> {
+    let crate::permission::Reason(reason) = entry.value()?;
+    Ok(vec![Request { permission, reason }])
+}
+
+/// The allowance of a capability given whole, as `clocks = true`.
+pub(crate) fn whole_allowance(
+    entry: &Entry<'_, '_>,
+    permission: Permission,
+) -> std::result::Result<Vec<Grant>, String> {
+    let allowed: bool = entry.value()?;
+    Ok(if allowed {
+        vec![Grant::new(permission)]
+    } else {
+        Vec::new()
+    })
+}

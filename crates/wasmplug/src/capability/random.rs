@@ -1,0 +1,95 @@
+//! Randomness (`wasi:random`). Without the `random` permission the guest
+//! still links but gets a fixed sequence: nothing of the host's entropy,
+//! and the same run every time.
+
+use wasmtime::component::Linker;
+use wasmtime_wasi::Deterministic;
+use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
+
+use super::{
+    Capability, Import, ImportStatus, InstanceSetup, LinkMode, PluginCapability, whole_allowance,
+    whole_request,
+};
+use crate::document::Entry;
+use crate::error::Result;
+use crate::permission::{Grant, Permission, Request};
+use crate::policy::Grants;
+use crate::store::StoreData;
+
+pub(crate) struct Random;
+
+impl<T: Send + 'static> Capability<T> for Random {
+    fn name(&self) -> &'static str {
+        "random"
+    }
+
+    fn key(&self) -> Option<&'static str> {
+        Some("random")
+    }
+
+    fn requests(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Request>, String> {
+        whole_request(entry, Permission::Random)
+    }
+
+    fn allowances(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Grant>, String> {
+        whole_allowance(entry, Permission::Random)
+    }
+
+    fn owns(&self, permission: &Permission) -> bool {
+        matches!(permission, Permission::Random)
+    }
+
+    fn provides(&self, import: &Import) -> bool {
+        import.package() == "wasi:random"
+    }
+
+    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+        Ok(Box::new(PluginRandom {
+            real: grants.contains(&Permission::Random),
+        }))
+    }
+}
+
+struct PluginRandom {
+    /// Granted: the host's entropy; otherwise a fixed sequence.
+    real: bool,
+}
+
+impl<T: Send + 'static> PluginCapability<T> for PluginRandom {
+    fn import_status(&self, _import: &Import) -> ImportStatus {
+        if self.real {
+            ImportStatus::Granted(vec![Permission::Random])
+        } else {
+            ImportStatus::Empty { key: "random" }
+        }
+    }
+
+    fn link(
+        &self,
+        linker: &mut Linker<StoreData<T>>,
+        mode: LinkMode,
+        _imports: &[Import],
+    ) -> wasmtime::Result<()> {
+        use wasmtime_wasi::p2::bindings::random;
+        let view = <StoreData<T> as WasiRandomView>::random;
+        random::random::add_to_linker::<_, WasiRandom>(linker, view)?;
+        random::insecure::add_to_linker::<_, WasiRandom>(linker, view)?;
+        random::insecure_seed::add_to_linker::<_, WasiRandom>(linker, view)?;
+        if mode.concurrent {
+            wasmtime_wasi::p3::random::add_to_linker(linker)?;
+        }
+        Ok(())
+    }
+
+    fn prepare(&self, setup: &mut InstanceSetup<'_>) -> Result<()> {
+        if !self.real {
+            let fixed = || Deterministic::new(vec![0x5a, 0x17, 0xc3, 0x88]);
+            setup
+                .wasi
+                .secure_random(fixed())
+                .insecure_random(fixed())
+                .insecure_random_seed(0);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,335 @@
+//! The load pipeline, as named steps: read the manifest, know the plugin
+//! (its identity), decide what it gets (the plugin's request, the
+//! operator's policy, the user's consent), set its limits, compile it (or
+//! take it from the cache), match every import to the capability that
+//! provides it, and link it once, ready to instantiate many times.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use wasmtime::Engine;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, InstancePre, Linker, Type};
+
+use super::{Plugin, PluginInner};
+use crate::capability::{
+    Capability, Import, ImportInfo, ImportStatus, LinkMode, PluginCapability, unversioned,
+};
+use crate::compile::Compiler;
+use crate::engine::Flavor;
+use crate::error::{Error, Result};
+use crate::host::{Host, HostInner};
+use crate::limits::Limits;
+use crate::manifest::Manifest;
+use crate::permission::{Party, Permission, Request};
+use crate::policy::{Grants, PluginIdentity, decide};
+use crate::source::ComponentBytes;
+use crate::store::StoreData;
+
+/// Where a plugin's manifest comes from.
+pub(crate) enum ManifestSource {
+    File(PathBuf),
+    Given(Box<Manifest>),
+    None,
+}
+
+pub(crate) struct LoadRequest {
+    pub(crate) bytes: ComponentBytes,
+    pub(crate) manifest: ManifestSource,
+    /// The name used when there is no manifest.
+    pub(crate) default_name: String,
+}
+
+/// The world this crate knows, checked at load when a manifest names it:
+/// a plugin that does not implement it is refused before any call.
+const DEFAULT_WORLD: &str = "wasmplug:plugin/plugin";
+
+/// Why a request was made for a plugin without a manifest.
+const IMPLIED_REASON: &str = "no manifest: asks for what the host gives every plugin";
+
+pub(crate) fn load<T: Send + 'static>(host: Host<T>, request: LoadRequest) -> Result<Plugin<T>> {
+    let settings = &*host.inner;
+    let manifest = match request.manifest {
+        ManifestSource::File(path) => Some(Manifest::from_file(&path)?),
+        ManifestSource::Given(manifest) => Some(*manifest),
+        ManifestSource::None => None,
+    };
+    let bytes = request.bytes;
+    let identity = PluginIdentity {
+        name: manifest
+            .as_ref()
+            .map_or(request.default_name, |m| m.plugin.name.clone()),
+        version: manifest.as_ref().map(|m| m.plugin.version.clone()),
+        sha256: bytes.sha256,
+    };
+    let requested = match &manifest {
+        Some(m) => m.requests.clone(),
+        None if settings.implicit_requests => implied_requests(settings, &identity.name),
+        None => Vec::new(),
+    };
+    let grants = decide(
+        &settings.registry,
+        &identity,
+        &requested,
+        &settings.policy,
+        &settings.consent,
+    )?;
+    let limits = limits(settings, manifest.as_ref(), &identity.name);
+    let capabilities = settings
+        .registry
+        .iter()
+        .map(|c| c.for_plugin(&grants))
+        .collect::<Result<Vec<_>>>()?;
+    let (flavor, component) = Compiler {
+        engines: &settings.engines,
+        cache: settings.cache.as_ref(),
+        observer: settings.on_compile.as_ref(),
+        bounds: settings.bounds,
+    }
+    .compile(&bytes, limits.fuel.is_some())?;
+    let engine = component.engine();
+    let name: Arc<str> = identity.name.as_str().into();
+    let (imports, import_infos) = match_imports(
+        &component,
+        &settings.registry,
+        &capabilities,
+        &name,
+        &grants,
+    )?;
+    if let Some(world) = manifest.as_ref().and_then(|m| m.plugin.world.as_deref()) {
+        check_world(&name, world, &component)?;
+    }
+    let blocking_refusal = blocking_refusal(&capabilities, flavor);
+    let mode = LinkMode {
+        blocking: false,
+        concurrent: flavor.concurrent,
+    };
+    let pre = instance_pre(engine, &capabilities, mode, &imports, &component, &name)?;
+    let mut config = manifest
+        .as_ref()
+        .map(|m| m.config.clone())
+        .unwrap_or_default();
+    config.extend(settings.config.clone());
+    tracing::debug!(plugin = %name, sha256 = %bytes.sha256, "plugin loaded");
+    let inner = PluginInner {
+        name,
+        identity,
+        origin: bytes.origin,
+        kind: bytes.kind,
+        size: bytes.bytes.len(),
+        manifest,
+        requested,
+        grants,
+        limits,
+        config: Arc::new(config),
+        capabilities,
+        imports,
+        import_infos,
+        component,
+        pre,
+        blocking_refusal,
+        blocking_pre: OnceLock::new(),
+    };
+    Ok(Plugin {
+        host,
+        inner: Arc::new(inner),
+    })
+}
+
+/// What a plugin without a manifest asks for: whatever the host gives every
+/// plugin by name, rather than by pattern.
+fn implied_requests<T: 'static>(settings: &HostInner<T>, plugin: &str) -> Vec<Request> {
+    let consent = &settings.consent;
+    let mut permissions: Vec<&Permission> = consent
+        .given_grants()
+        .iter()
+        .map(|g| &g.permission)
+        .collect();
+    if consent.by_policy {
+        permissions.extend(settings.policy.allowances(plugin).map(|g| &g.permission));
+    }
+    let mut requests: Vec<Request> = Vec::new();
+    for permission in permissions.into_iter().filter(|p| !p.is_pattern()) {
+        if !requests.iter().any(|r| &r.permission == permission) {
+            requests.push(Request {
+                permission: permission.clone(),
+                reason: IMPLIED_REASON.into(),
+            });
+        }
+    }
+    requests
+}
+
+/// The manifest's limits over the host's defaults, capped by the host's
+/// ceiling as the operator's policy sets it for this plugin.
+fn limits<T: 'static>(
+    settings: &HostInner<T>,
+    manifest: Option<&Manifest>,
+    plugin: &str,
+) -> Limits {
+    let ceiling = settings.max_limits.with(&settings.policy.ceiling(plugin));
+    manifest
+        .map_or(settings.default_limits, |m| {
+            settings.default_limits.with(&m.limits)
+        })
+        .min(&ceiling)
+}
+
+/// Matches every import to the capability that provides it: the imports to
+/// link, and what each gives, for `check`. An import no capability
+/// provides, or one that needs a permission that was not granted, refuses
+/// the plugin.
+fn match_imports<T: 'static>(
+    component: &Component,
+    registry: &[Box<dyn Capability<T>>],
+    capabilities: &[Box<dyn PluginCapability<T>>],
+    plugin: &str,
+    grants: &Grants,
+) -> Result<(Vec<Import>, Vec<ImportInfo>)> {
+    let engine = component.engine();
+    let mut imports = Vec::new();
+    let mut infos = Vec::new();
+    for (name, item) in component.component_type().imports(engine) {
+        let types_only = match &item.ty {
+            ComponentItem::ComponentInstance(instance) => {
+                instance.exports(engine).len() > 0
+                    && instance
+                        .exports(engine)
+                        .all(|(_, export)| matches!(export.ty, ComponentItem::Type(_)))
+            }
+            _ => false,
+        };
+        let import = Import::new(name, types_only);
+        let Some(index) = registry.iter().position(|c| c.provides(&import)) else {
+            return Err(missing_import(plugin, &import));
+        };
+        let status = capabilities[index].import_status(&import);
+        if let ImportStatus::Refused(permission) = &status {
+            return Err(denied(plugin, permission, grants));
+        }
+        infos.push(ImportInfo {
+            name: import.name.clone(),
+            capability: registry[index].name(),
+            status,
+        });
+        imports.push(import);
+    }
+    Ok((imports, infos))
+}
+
+fn missing_import(plugin: &str, import: &Import) -> Error {
+    let hint = match import.package() {
+        "wasi:http" => Some(
+            "this host does not provide wasi:http yet; build the plugin without it \
+             (componentize-js: `--disable http fetch-event`)"
+                .to_string(),
+        ),
+        package if package.starts_with("wasi:") => Some(format!(
+            "{package} is not a WASI package this host implements"
+        )),
+        _ => None,
+    };
+    Error::MissingImport {
+        plugin: plugin.to_string(),
+        import: import.name.clone(),
+        hint,
+    }
+}
+
+/// The refusal of an import whose permission was not granted: by the party
+/// that refused the request, or by the plugin's own manifest that made none.
+fn denied(plugin: &str, permission: &Permission, grants: &Grants) -> Error {
+    let (party, reason) = match grants.refusal(permission) {
+        Some(refusal) => (refusal.party, refusal.detail.clone()),
+        None => (
+            Party::Plugin,
+            match permission {
+                Permission::Interface { name } => format!(
+                    "the plugin imports it but its manifest does not request it; add \
+                     `interfaces = [{{ name = \"{name}\", reason = \"...\" }}]` under [permissions]"
+                ),
+                _ => "the plugin imports it but its manifest does not request it".into(),
+            },
+        ),
+    };
+    Error::PermissionDenied {
+        plugin: plugin.to_string(),
+        permission: permission.clone(),
+        party,
+        reason,
+    }
+}
+
+/// Links the plugin's imports, each by its capability, and checks the
+/// component against them once, for all its instances.
+pub(crate) fn instance_pre<T: Send + 'static>(
+    engine: &Engine,
+    capabilities: &[Box<dyn PluginCapability<T>>],
+    mode: LinkMode,
+    imports: &[Import],
+    component: &Component,
+    plugin: &str,
+) -> Result<InstancePre<StoreData<T>>> {
+    let link_error = |e: wasmtime::Error| Error::Link {
+        plugin: plugin.to_string(),
+        reason: format!("{e:#}"),
+        source: Some(e.into_boxed_dyn_error()),
+    };
+    let mut linker = Linker::new(engine);
+    for capability in capabilities {
+        capability
+            .link(&mut linker, mode, imports)
+            .map_err(link_error)?;
+    }
+    linker.instantiate_pre(component).map_err(link_error)
+}
+
+/// Why a plugin cannot take blocking calls, if it cannot: each capability
+/// that could make a call wait where no deadline can stop it says so.
+fn blocking_refusal<T: 'static>(
+    capabilities: &[Box<dyn PluginCapability<T>>],
+    flavor: Flavor,
+) -> Option<String> {
+    let mut waits: Vec<&str> = capabilities.iter().filter_map(|c| c.waits()).collect();
+    if flavor.concurrent {
+        waits.push("component-model async");
+    }
+    (!waits.is_empty()).then(|| format!("it uses {}, which may wait", waits.join(", ")))
+}
+
+fn check_world(plugin: &str, world: &str, component: &Component) -> Result<()> {
+    if unversioned(world) != DEFAULT_WORLD {
+        return Ok(());
+    }
+    let engine = component.engine();
+    let implements = component
+        .component_type()
+        .exports(engine)
+        .any(|(name, item)| name == "run" && is_run(&item.ty));
+    if implements {
+        return Ok(());
+    }
+    Err(Error::WorldMismatch {
+        plugin: plugin.to_string(),
+        reason: format!(
+            "its manifest names the world {world}, but it does not export \
+             `run: func(input: string) -> result<string, string>`"
+        ),
+    })
+}
+
+fn is_run(item: &ComponentItem) -> bool {
+    let ComponentItem::ComponentFunc(func) = item else {
+        return false;
+    };
+    let params: Vec<Type> = func.params().map(|(_, ty)| ty).collect();
+    let results: Vec<Type> = func.results().collect();
+    let string_result = |ty: &Type| match ty {
+        Type::Result(result) => {
+            matches!(result.ok(), Some(Type::String)) && matches!(result.err(), Some(Type::String))
+        }
+        _ => false,
+    };
+    matches!(params.as_slice(), [Type::String])
+        && matches!(results.as_slice(), [r] if string_result(r))
+}

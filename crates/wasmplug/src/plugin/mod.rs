@@ -1,0 +1,226 @@
+//! A loaded plugin: verified, compiled, its permissions decided and its
+//! imports linked once, ready to instantiate many times.
+
+mod load;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use wasmtime::component::{Component, InstancePre};
+
+use crate::capability::{Import, ImportInfo, LinkMode, PluginCapability};
+use crate::error::{Error, Result};
+use crate::host::Host;
+use crate::instance::Instance;
+use crate::lifecycle::{InstancePool, Lifecycle};
+use crate::limits::Limits;
+use crate::manifest::Manifest;
+use crate::permission::Request;
+use crate::policy::{Grants, PluginIdentity};
+use crate::source::{Sha256Digest, SourceKind};
+use crate::store::StoreData;
+
+pub(crate) use load::{LoadRequest, ManifestSource, load};
+
+/// A plugin ready to run. Cheap to clone and safe to share across threads.
+pub struct Plugin<T: 'static = ()> {
+    pub(crate) host: Host<T>,
+    pub(crate) inner: Arc<PluginInner<T>>,
+}
+
+impl<T: 'static> Clone for Plugin<T> {
+    fn clone(&self) -> Self {
+        Plugin {
+            host: self.host.clone(),
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+pub(crate) struct PluginInner<T: 'static> {
+    pub(crate) name: Arc<str>,
+    pub(crate) identity: PluginIdentity,
+    pub(crate) origin: String,
+    pub(crate) kind: SourceKind,
+    pub(crate) size: usize,
+    pub(crate) manifest: Option<Manifest>,
+    pub(crate) requested: Vec<Request>,
+    pub(crate) grants: Grants,
+    pub(crate) limits: Limits,
+    pub(crate) config: Arc<BTreeMap<String, String>>,
+    /// Each capability as this plugin has it, in the registry's order.
+    pub(crate) capabilities: Vec<Box<dyn PluginCapability<T>>>,
+    pub(crate) imports: Vec<Import>,
+    pub(crate) import_infos: Vec<ImportInfo>,
+    pub(crate) component: Component,
+    pub(crate) pre: InstancePre<StoreData<T>>,
+    /// Why blocking calls are not possible, if they are not.
+    pub(crate) blocking_refusal: Option<String>,
+    /// Made on the first blocking instantiation.
+    pub(crate) blocking_pre: OnceLock<std::result::Result<InstancePre<StoreData<T>>, String>>,
+}
+
+impl<T: Send + 'static> Plugin<T> {
+    /// A fresh instance; `args` are what the guest sees after its name in
+    /// `wasi:cli/environment`'s arguments.
+    pub async fn instantiate_with_args(&self, args: &[String]) -> Result<Instance<T>> {
+        Instance::new(self.clone(), args).await
+    }
+
+    /// A fresh instance with no arguments.
+    pub async fn instantiate(&self) -> Result<Instance<T>> {
+        self.instantiate_with_args(&[]).await
+    }
+
+    /// Calls the default world's `run` on a fresh instance.
+    pub async fn run(&self, input: &str) -> Result<String> {
+        self.instantiate().await?.run(input).await
+    }
+
+    /// A fresh instance for blocking calls ([`Instance::call_blocking`]):
+    /// synchronous calls, without the fiber an async call needs, for hosts
+    /// that call plugins from their own threads. Only a plugin that nothing
+    /// could make wait qualifies: each of its capabilities says whether it
+    /// could (directories, network, stdin, clocks and host interfaces not
+    /// declared synchronous can). Its CPU time limit holds as for any call;
+    /// since it cannot wait, its wall-clock time is its CPU time. Not from
+    /// inside an async runtime, where WASI's synchronous functions cannot
+    /// run: there, use [`Plugin::instantiate`].
+    pub fn instantiate_blocking(&self) -> Result<Instance<T>> {
+        self.check_blocking()?;
+        let inner = &self.inner;
+        let pre = inner
+            .blocking_pre
+            .get_or_init(|| {
+                let mode = LinkMode {
+                    blocking: true,
+                    concurrent: false,
+                };
+                load::instance_pre(
+                    self.engine(),
+                    &inner.capabilities,
+                    mode,
+                    &inner.imports,
+                    &inner.component,
+                    &inner.name,
+                )
+                .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|reason| Error::Link {
+                plugin: self.name().to_string(),
+                reason,
+                source: None,
+            })?;
+        Instance::new_blocking(self.clone(), pre)
+    }
+
+    /// Calls the default world's `run` on a fresh blocking instance.
+    pub fn run_blocking(&self, input: &str) -> Result<String> {
+        self.instantiate_blocking()?.run_blocking(input)
+    }
+
+    /// Fails unless blocking calls may be made here, on this plugin.
+    pub(crate) fn check_blocking(&self) -> Result<()> {
+        match &self.inner.blocking_refusal {
+            Some(reason) => Err(self.not_blocking(reason)),
+            None => self.check_outside_runtime(),
+        }
+    }
+
+    /// Fails inside an async runtime, where WASI's synchronous functions,
+    /// which blocking calls use, cannot run.
+    pub(crate) fn check_outside_runtime(&self) -> Result<()> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Ok(());
+        }
+        Err(self.not_blocking(
+            "it is called from inside an async runtime, where WASI's synchronous functions \
+             cannot run; use `instantiate` and `call` there",
+        ))
+    }
+
+    pub(crate) fn not_blocking(&self, reason: &str) -> Error {
+        Error::NotBlocking {
+            plugin: self.name().to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A pool that keeps instances of this plugin per `lifecycle`.
+    pub fn pool(&self, lifecycle: Lifecycle) -> InstancePool<T> {
+        InstancePool::new(self.clone(), lifecycle)
+    }
+}
+
+impl<T: 'static> Plugin<T> {
+    /// The plugin's name: from its manifest, or else its file name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Who the plugin is: name, version and the SHA-256 of its file as
+    /// given, as consent is remembered.
+    pub fn identity(&self) -> &PluginIdentity {
+        &self.inner.identity
+    }
+
+    /// The SHA-256 of the plugin's file as given, its identity.
+    pub fn sha256(&self) -> Sha256Digest {
+        self.inner.identity.sha256
+    }
+
+    /// The component's size in bytes.
+    pub fn size(&self) -> usize {
+        self.inner.size
+    }
+
+    /// Where it was loaded from.
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// Whether it was a component or a wrapped preview1 module.
+    pub fn source_kind(&self) -> SourceKind {
+        self.inner.kind
+    }
+
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.inner.manifest.as_ref()
+    }
+
+    /// What the plugin asked for (its manifest's, or the implied requests).
+    pub fn requested(&self) -> &[Request] {
+        &self.inner.requested
+    }
+
+    /// What it was given, and what was refused by whom.
+    pub fn grants(&self) -> &Grants {
+        &self.inner.grants
+    }
+
+    /// Every import, with the capability that provides it and what it gives.
+    pub fn imports(&self) -> &[ImportInfo] {
+        &self.inner.import_infos
+    }
+
+    /// The limits each call runs under.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Why blocking calls cannot be made on this plugin, if they cannot.
+    pub fn blocking_refusal(&self) -> Option<&str> {
+        self.inner.blocking_refusal.as_deref()
+    }
+
+    /// The compiled component, for typed bindings and introspection.
+    pub fn component(&self) -> &Component {
+        &self.inner.component
+    }
+
+    /// The engine it was compiled for.
+    pub fn engine(&self) -> &wasmtime::Engine {
+        self.inner.component.engine()
+    }
+}

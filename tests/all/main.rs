@@ -1,0 +1,10 @@
+//! The integration tests of the host library, linked into one binary so
+//! that wasmtime is linked once. `tests/plugins` holds the guests they
+//! build; `tests/conformance` the same world in five languages.
+
+mod blocking;
+mod cache;
+mod conformance;
+mod host;
+mod hostile;
+mod lifecycle;
