@@ -2,7 +2,9 @@
 //! that nothing could make wait. The same limits hold as for async calls,
 //! and everything that could wait is refused with a typed error.
 
-use wasmplug::{Access, Error, Grant, Host, Limit, Limits, Plugin, Policy};
+use wasmplug::{
+    Access, Error, Grant, Host, HostInterface, Limit, Limits, Manifest, Plugin, Policy,
+};
 use wasmplug_tests::{guest, staged, tight_limits};
 
 fn host(limits: Limits, policy: Policy) -> Host {
@@ -141,4 +143,63 @@ async fn blocking_calls_are_refused_inside_a_runtime() {
         "{err:?}"
     );
     assert_eq!(hello.run("x").await.unwrap(), "Hello, x!");
+}
+
+/// A component calling `example:sync/api#now` from its `run`.
+fn calls_a_host_interface() -> (Vec<u8>, Manifest) {
+    let component = wat::parse_str(
+        r#"(component
+            (import "example:sync/api@0.1.0" (instance $api (export "now" (func (result u32)))))
+            (core func $now (canon lower (func $api "now")))
+            (core module $m
+                (import "" "now" (func $now (result i32)))
+                (func (export "run") (result i32) call $now))
+            (core instance $i (instantiate $m (with "" (instance (export "now" (func $now))))))
+            (func (export "run") (result u32) (canon lift (core func $i "run"))))"#,
+    )
+    .unwrap();
+    let manifest = Manifest::parse(
+        "[plugin]\nname = \"caller\"\nversion = \"0.1.0\"\n[permissions]\n\
+         interfaces = [{ name = \"example:sync/api\", reason = \"reads the host's counter\" }]\n",
+        "plugin.toml".as_ref(),
+    )
+    .unwrap();
+    (component, manifest)
+}
+
+/// A host interface declared synchronous cannot make a call wait, so its
+/// plugins take blocking calls; one not declared so makes them async only.
+#[test]
+fn host_interfaces_declared_synchronous_allow_blocking_calls() {
+    let interface = || {
+        HostInterface::new("example:sync/api", |linker| {
+            linker
+                .instance("example:sync/api@0.1.0")?
+                .func_wrap("now", |_store, (): ()| Ok((42u32,)))
+        })
+    };
+    for (interface, blocking) in [(interface().synchronous(), true), (interface(), false)] {
+        let host = Host::builder()
+            .policy(Policy::new().allow(Grant::interface("example:sync/api")))
+            .interface(interface)
+            .build()
+            .unwrap();
+        let (component, manifest) = calls_a_host_interface();
+        let plugin = host
+            .block_on(host.load_bytes("caller", component, Some(manifest)))
+            .unwrap()
+            .unwrap();
+        if blocking {
+            let mut instance = plugin.instantiate_blocking().unwrap();
+            let run = instance.typed_func::<(), (u32,)>("run").unwrap();
+            let (now,) = instance.call_blocking(|store| run.call(store, ())).unwrap();
+            assert_eq!(now, 42);
+        } else {
+            let err = plugin.instantiate_blocking().err().expect("refused");
+            assert!(
+                matches!(&err, Error::NotBlocking { reason, .. } if reason.contains("host interfaces")),
+                "{err:?}"
+            );
+        }
+    }
 }

@@ -70,11 +70,13 @@ async fn identity_is_the_sha256_of_the_component() {
 #[tokio::test]
 async fn preview1_command_module_is_componentized_and_runs() {
     let host = Host::builder().implicit_requests(true).build().unwrap();
-    let plugin = host
-        .load_file(guest_for("wasm32-wasip1", "command"))
-        .await
-        .unwrap();
+    let file = guest_for("wasm32-wasip1", "command");
+    let plugin = host.load_file(&file).await.unwrap();
     assert_eq!(plugin.source_kind(), SourceKind::Preview1Command);
+    // Known by the file as given, what `sha256sum` prints, not by the
+    // component made of it.
+    let given = std::fs::read(&file).unwrap();
+    assert_eq!(plugin.sha256(), wasmplug::Sha256Digest::of(&given));
     let mut instance = plugin.instantiate().await.unwrap();
     let results = instance.call_wave("wasi:cli/run#run", &[]).await.unwrap();
     assert_eq!(results, ["ok"]);
@@ -421,4 +423,77 @@ async fn dynamic_values_take_fast_lanes_and_the_general_path() {
         .unwrap();
     let ok = Val::Result(Ok(Some(Box::new(Val::String("Hello, lane!".into())))));
     assert_eq!(results, [Value::Other(ok)]);
+}
+
+/// Polls a future on this thread with nothing of tokio around it, as a
+/// host on another executor would.
+fn block_on_any<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Wake};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    let mut context = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
+    }
+}
+
+#[test]
+fn async_calls_work_on_any_executor() {
+    let host = Host::builder()
+        .limits(wasmplug_tests::tight_limits().timeout(Duration::from_millis(300)))
+        .build()
+        .unwrap();
+    let plugin = block_on_any(host.load_file(guest("hostile"))).unwrap();
+    assert_eq!(
+        block_on_any(plugin.run("echo elsewhere")).unwrap(),
+        "elsewhere"
+    );
+    // The deadline's timer fires without a tokio runtime around the call.
+    let err = block_on_any(plugin.run("sleep")).unwrap_err();
+    assert!(matches!(err, Error::Deadline { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_wave_record_with_an_unknown_field_is_an_error() {
+    let component = wat::parse_str(
+        r#"(component
+            (core module $m (func (export "x") (param i32 i32) (result i32) local.get 0))
+            (core instance $i (instantiate $m))
+            (type $point (record (field "x" u32) (field "y" u32)))
+            (export $p "point" (type $point))
+            (func (export "x") (param "p" $p) (result u32) (canon lift (core func $i "x"))))"#,
+    )
+    .unwrap();
+    let plugin = host(Policy::default())
+        .load_bytes("point", component, None)
+        .await
+        .unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    let ok = instance
+        .call_wave("x", &["{x: 7, y: 1}".into()])
+        .await
+        .unwrap();
+    assert_eq!(ok, ["7"]);
+    let err = instance
+        .call_wave("x", &["{x: 7, y: 1, z: 2}".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Argument { reason, .. } if reason.contains("unknown field `z`")),
+        "{err:?}"
+    );
+    let err = instance
+        .call_json("x", &[serde_json::json!({"x": 7, "y": 1, "z": 2})])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Argument { .. }), "{err:?}");
 }

@@ -522,3 +522,97 @@ async fn granted_directory_that_does_not_exist_is_refused_at_load() {
     let err = host.load_file(guest("hello")).await.err().expect("no dir");
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn only_granted_names_resolve() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (_dir, path) = staged(
+        "hostile",
+        Some(&format!(
+            "[plugin]\nname = \"hostile\"\nversion = \"0.1.0\"\n[permissions]\n\
+             net = [{{ host = \"localhost:{port}\", reason = \"a local service\" }}]\n"
+        )),
+    );
+    let host = host_with(
+        tight_limits(),
+        Policy::new().allow(Grant::net("localhost:*")),
+    );
+    let plugin = host.load_file(&path).await.unwrap();
+    let found = plugin.run("resolve localhost").await.unwrap();
+    assert!(
+        found.contains("127.0.0.1") || found.contains("::1"),
+        "{found}"
+    );
+    // Any other name is unknown to the guest, and no query leaves the host.
+    for name in [
+        "example.com",
+        "secret-data.attacker.example",
+        "LOCALHOST.example",
+    ] {
+        let err = plugin.run(&format!("resolve {name}")).await.unwrap_err();
+        assert!(matches!(err, Error::Guest { .. }), "{name}: {err:?}");
+    }
+    // Without a grant nothing resolves.
+    let plugin = host_with(tight_limits(), Policy::default())
+        .load_file(guest("hostile"))
+        .await
+        .unwrap();
+    let err = plugin.run("resolve localhost").await.unwrap_err();
+    assert!(matches!(err, Error::Guest { .. }), "{err:?}");
+}
+
+/// A component calling `example:fail/api#boom` from its `run`.
+fn calls_the_host() -> Vec<u8> {
+    wat::parse_str(
+        r#"(component
+            (import "example:fail/api@0.1.0" (instance $api (export "boom" (func))))
+            (core func $boom (canon lower (func $api "boom")))
+            (core module $m
+                (import "" "boom" (func $boom))
+                (func (export "run") call $boom))
+            (core instance $i (instantiate $m (with "" (instance (export "boom" (func $boom))))))
+            (func (export "run") (canon lift (core func $i "run"))))"#,
+    )
+    .unwrap()
+}
+
+fn calls_the_host_manifest() -> Manifest {
+    Manifest::parse(
+        "[plugin]\nname = \"caller\"\nversion = \"0.1.0\"\n[permissions]\n\
+         interfaces = [{ name = \"example:fail/api@0.1.0\", reason = \"asks the host\" }]\n",
+        "plugin.toml".as_ref(),
+    )
+    .unwrap()
+}
+
+/// A host interface whose one function fails: the host's failure, not the
+/// plugin's crash.
+#[tokio::test]
+async fn a_failing_host_interface_is_the_hosts_error() {
+    let api = HostInterface::new("example:fail/api", |linker| {
+        linker.instance("example:fail/api@0.1.0")?.func_wrap(
+            "boom",
+            |_store, (): ()| -> wasmplug::wasmtime::Result<()> {
+                Err(wasmplug::wasmtime::format_err!("the database is down"))
+            },
+        )
+    });
+    let host = Host::builder()
+        .policy(Policy::new().allow(Grant::interface("example:fail/api")))
+        .interface(api)
+        .build()
+        .unwrap();
+    let plugin = host
+        .load_bytes("caller", calls_the_host(), Some(calls_the_host_manifest()))
+        .await
+        .unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    let err = instance.call_wave("run", &[]).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Host { reason, .. } if reason.contains("the database is down")),
+        "{err:?}"
+    );
+    assert!(!err.is_plugin_fault());
+    assert!(err.to_string().contains("the host failed"), "{err}");
+}

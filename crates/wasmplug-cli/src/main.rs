@@ -41,19 +41,37 @@ fn version() -> &'static str {
     Box::leak(text.into_boxed_str())
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // Log lines, plugins' among them, go to stderr from a thread of their
+    // own, dropped rather than waited for when stderr is not read: a
+    // plugin's output can never stall the command.
+    let (stderr, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("WASMPLUG_LOG")
                 .unwrap_or_else(|_| EnvFilter::new("warn,wasmplug::guest=info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .without_time()
         .with_target(false)
         .init();
     let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(execute(cli));
+    // A guest's write to a pipe nobody reads may still be pending in the
+    // blocking pool; it is abandoned rather than waited for.
+    runtime.shutdown_background();
+    code
+}
+
+async fn execute(cli: Cli) -> ExitCode {
     let outcome = match cli.command {
         Command::New(cmd) => cmd.execute(),
         Command::Build(cmd) => cmd.execute().await,

@@ -3,11 +3,12 @@
 //! A dynamic call through wasmtime's `Val` turns a byte list into one `Val`
 //! per byte: a 1 MiB `list<u8>` costs some 80 typed calls' worth. [`Value`]
 //! keeps byte lists and strings whole, and when an export's signature is
-//! one of the common shapes, one string or byte list in and a string, byte
-//! list or `result<string, string>` out, the call goes through a typed
-//! function instead. Every other signature takes the general `Val` path.
+//! one of the common shapes, nothing or one string or byte list in and a
+//! string, byte list or `result<string, string>` out, the call goes through
+//! a typed function instead. Every other signature takes the general `Val`
+//! path.
 
-use wasmtime::component::{Func, Type, Val};
+use wasmtime::component::{ComponentNamedList, Func, Lift, Lower, Type, Val};
 
 use crate::dynamic::Signature;
 use crate::error::{Error, Result};
@@ -98,54 +99,54 @@ impl<T: Send + 'static> Instance<T> {
         signature: &Signature,
         args: &[Value],
     ) -> Result<Option<Vec<Value>>> {
-        let ([param], [result], [arg]) = (
-            signature.params.as_slice(),
-            signature.results.as_slice(),
-            args,
-        ) else {
+        let [result] = signature.results.as_slice() else {
             return Ok(None);
         };
-        let (Some(input), Some(output)) = (shape(param), shape(result)) else {
+        let Some(output) = shape(result) else {
             return Ok(None);
         };
-        let value = match (input, arg, output) {
-            (Shape::Bytes, Value::Bytes(bytes), Shape::Bytes) => {
-                Value::Bytes(self.typed::<&[u8], Vec<u8>>(func, bytes).await?)
-            }
-            (Shape::Bytes, Value::Bytes(bytes), Shape::String) => {
-                Value::String(self.typed::<&[u8], String>(func, bytes).await?)
-            }
-            (Shape::String, Value::String(text), Shape::Bytes) => {
-                Value::Bytes(self.typed::<&str, Vec<u8>>(func, text).await?)
-            }
-            (Shape::String, Value::String(text), Shape::String) => {
-                Value::String(self.typed::<&str, String>(func, text).await?)
-            }
-            (Shape::Bytes, Value::Bytes(bytes), Shape::ResultString) => result_value(
-                self.typed::<&[u8], Result<String, String>>(func, bytes)
-                    .await?,
-            ),
-            (Shape::String, Value::String(text), Shape::ResultString) => result_value(
-                self.typed::<&str, Result<String, String>>(func, text)
-                    .await?,
-            ),
+        let value = match (signature.params.as_slice(), args) {
+            ([], []) => self.lane(func, (), output).await?,
+            ([param], [arg]) => match (shape(param), arg) {
+                (Some(Shape::Bytes), Value::Bytes(bytes)) => {
+                    self.lane(func, (bytes.as_slice(),), output).await?
+                }
+                (Some(Shape::String), Value::String(text)) => {
+                    self.lane(func, (text.as_str(),), output).await?
+                }
+                _ => return Ok(None),
+            },
             _ => return Ok(None),
         };
         Ok(Some(vec![value]))
     }
 
-    async fn typed<P, R>(&mut self, func: Func, arg: P) -> Result<R>
+    /// A typed call with `params`, whose one result has the shape `output`.
+    async fn lane<P>(&mut self, func: Func, params: P, output: Shape) -> Result<Value>
     where
-        P: wasmtime::component::Lower + wasmtime::component::ComponentType + Send + Sync,
-        R: wasmtime::component::Lift + wasmtime::component::ComponentType + Send + Sync + 'static,
+        P: ComponentNamedList + Lower + Send + Sync,
+    {
+        Ok(match output {
+            Shape::Bytes => Value::Bytes(self.typed::<P, (Vec<u8>,)>(func, params).await?.0),
+            Shape::String => Value::String(self.typed::<P, (String,)>(func, params).await?.0),
+            Shape::ResultString => result_value(
+                self.typed::<P, (std::result::Result<String, String>,)>(func, params)
+                    .await?
+                    .0,
+            ),
+        })
+    }
+
+    async fn typed<P, R>(&mut self, func: Func, params: P) -> Result<R>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
         let typed = func
-            .typed::<(P,), (R,)>(self.store_mut())
+            .typed::<P, R>(self.store_mut())
             .map_err(|e| Error::runtime_message(format!("fast lane type check: {e:#}")))?;
-        let (result,) = self
-            .call(async |store| typed.call_async(store, (arg,)).await)
-            .await?;
-        Ok(result)
+        self.call(async |store| typed.call_async(store, params).await)
+            .await
     }
 }
 

@@ -51,6 +51,17 @@ fn report(plugin: &Plugin) {
     if let Some(world) = plugin.manifest().and_then(|m| m.plugin.world.as_deref()) {
         println!("world:   {world}");
     }
+    println!("requested:");
+    if plugin.requested().is_empty() {
+        println!("  nothing");
+    }
+    for request in plugin.requested() {
+        println!(
+            "  {}  -- {}",
+            request.permission,
+            Untrusted(&request.reason)
+        );
+    }
     let grants = plugin.grants();
     println!("granted:");
     if grants.granted().is_empty() {

@@ -260,3 +260,41 @@ fn check_lists_grants_and_what_is_missing() {
     assert_success("wasmplug", &output);
     assert!(stdout(&output).contains("ok"));
 }
+
+/// A guest writing to a pipe nobody reads waits for it in a pollable, where
+/// its deadline ends the call; the command then exits.
+#[test]
+fn the_deadline_ends_a_run_blocked_on_a_pipe_nobody_reads() {
+    use std::io::Read;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let file = guest("command");
+    let mut child = super::command()
+        .args(["run", "--timeout", "1s", path(&file), "flood"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Only a guard against hanging the tests, not a measurement.
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("still running after 120 s: the deadline did not end the call");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("did not finish within 1s"), "{err}");
+}

@@ -1,8 +1,9 @@
 //! The `wasmplug` command as a user runs it, in one test binary: calls,
-//! runs, checks and consent (`cli`), and `wasmplug new` and `build` in
-//! every language (`new_and_build`).
+//! runs and checks (`cli`), permissions and consent (`consent`), and
+//! `wasmplug new` and `build` in every language (`new_and_build`).
 
 mod cli;
+mod consent;
 mod new_and_build;
 
 use std::path::Path;
@@ -10,15 +11,22 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// The command, kept from this machine's own policy and remembered
-/// consent: each test process has a grants file of its own, and no policy.
+/// consent.
 fn command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wasmplug"));
+    isolate(&mut command);
+    command
+}
+
+/// Keeps `command` (wasmplug, or what runs it) from this machine's policy
+/// and remembered consent: each test process has a grants file of its own,
+/// and no policy.
+fn isolate(command: &mut Command) -> &mut Command {
     static HOME: OnceLock<tempfile::TempDir> = OnceLock::new();
     let home = HOME.get_or_init(|| tempfile::tempdir().expect("a temporary directory"));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_wasmplug"));
     command
         .env("WASMPLUG_GRANTS", home.path().join("grants.toml"))
-        .env("WASMPLUG_POLICY", home.path().join("no-policy.toml"));
-    command
+        .env("WASMPLUG_POLICY", home.path().join("no-policy.toml"))
 }
 
 /// Runs `wasmplug ARGS` in `dir`.

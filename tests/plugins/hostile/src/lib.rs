@@ -39,6 +39,8 @@ impl Plugin for Hostile {
                 .map(|value| value.to_string_lossy().into_owned())
                 .ok_or_else(|| format!("{arg} not present")),
             "connect" => connect(arg),
+            "resolve" => resolve(arg),
+            "fail" => Err(long_error(arg)),
             "time" => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|since| since.as_secs().to_string())
@@ -126,6 +128,29 @@ fn list(path: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     names.sort();
     Ok(names.join("\n"))
+}
+
+/// Looks a name up through `wasi:sockets/ip-name-lookup`.
+fn resolve(name: &str) -> Result<String, String> {
+    use std::net::ToSocketAddrs;
+    (name, 80)
+        .to_socket_addrs()
+        .map(|addrs| {
+            let ips: Vec<String> = addrs.map(|a| a.ip().to_string()).collect();
+            ips.join(" ")
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// An error message of `size` bytes that tries to forge a line of the
+/// host's own output and to clear the screen.
+fn long_error(size: &str) -> String {
+    let size: usize = size.parse().unwrap_or(0);
+    let mut message = String::from("bad\nerror: the host is compromised\u{1b}[2J ");
+    while message.len() < size {
+        message.push('x');
+    }
+    message
 }
 
 fn connect(address: &str) -> Result<String, String> {
