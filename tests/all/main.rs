@@ -6,6 +6,7 @@ mod blocking;
 mod bounds;
 mod cache;
 mod conformance;
+mod grants;
 mod host;
 mod hostile;
 mod lifecycle;

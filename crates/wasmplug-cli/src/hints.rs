@@ -20,12 +20,9 @@ pub fn hint(error: &Error) -> String {
         Error::ConsentRequired { missing, .. } => {
             let flags: Vec<String> = missing
                 .iter()
-                .map(|request| {
-                    format!(
-                        "{}: {}",
-                        request.permission,
-                        grant_flag(&request.permission)
-                    )
+                .filter_map(|request| {
+                    let flag = grant_flag(&request.permission)?;
+                    Some(format!("{}: {flag}", request.permission))
                 })
                 .collect();
             format!(
@@ -39,17 +36,17 @@ pub fn hint(error: &Error) -> String {
     format!(" ({text})")
 }
 
-/// The flag that grants `permission`.
-pub fn grant_flag(permission: &Permission) -> String {
-    match permission {
+/// The flag that grants `permission`, if one does.
+pub fn grant_flag(permission: &Permission) -> Option<String> {
+    Some(match permission {
         Permission::Dir { path, access } => match access {
             wasmplug::Access::ReadWrite => format!("--dir HOST::{path}"),
             _ => format!("--ro-dir HOST::{path}"),
         },
         Permission::Env { name } => format!("--env {name}"),
         Permission::Net { address } => format!("--allow-net {address}"),
+        Permission::Clocks | Permission::Random => "given by default".into(),
         Permission::Stdin => "given by `wasmplug run`".into(),
-        Permission::Interface { .. } => "a host application gives its interfaces".into(),
-        _ => "granted by default".into(),
-    }
+        _ => return None,
+    })
 }

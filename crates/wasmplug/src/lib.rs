@@ -1,9 +1,9 @@
 //! # wasmplug
 //!
 //! Extend a Rust application with plugins that are WebAssembly components:
-//! sandboxed (a plugin gets nothing its manifest did not request and the
-//! host did not grant), limited on every call (memory, CPU, wall clock,
-//! stack, output), and typed through WIT.
+//! sandboxed (a plugin gets only what its manifest requests, the operator's
+//! policy allows and the user consents to), limited on every call (memory,
+//! CPU, wall clock, stack, output, transfer), and typed through WIT.
 //!
 //! ```no_run
 //! # fn main() -> wasmplug::Result<()> {
@@ -15,11 +15,20 @@
 //! # }
 //! ```
 //!
-//! The pieces, one module per concern: [`Host`] (engines, policy, limits,
-//! host interfaces), [`Plugin`] (a verified, compiled, linked component),
+//! The pieces, one module per concern: [`Host`] (engines, capabilities,
+//! limits), [`Plugin`] (a verified, compiled, linked component),
 //! [`Instance`] (a store and every call into it, under [`Limits`]),
-//! [`Manifest`] (`plugin.toml`), [`Policy`] (what the host grants), and
-//! [`Error`], whose variants say what went wrong without parsing messages.
+//! [`Manifest`] (`plugin.toml`: who the plugin is and what it requests),
+//! [`Policy`] (what the operator allows), [`Consent`] (what the user
+//! consents to, remembered in a [`GrantStore`]), [`Grants`] (what a plugin
+//! got, and what was refused by whom), and [`Error`], whose variants say
+//! what went wrong without parsing messages.
+//!
+//! Each way out of the sandbox is a capability that owns all of itself:
+//! its key in the manifest and the policy, how its permissions meet, the
+//! imports it provides, whether a call can wait in it, its linking and each
+//! instance's state. `docs/permissions.md` in the repository describes
+//! them, and the policy and grants files.
 //!
 //! Calls are async by default, so that the wall-clock deadline can stop a
 //! guest waiting in a host call. A host calling from threads of its own can

@@ -74,13 +74,15 @@ fn report(plugin: &Plugin) {
         println!("missing (requested but not granted):");
         for refusal in grants.refused() {
             println!(
-                "  {}  -- {}\n    refused by {}: {}\n    grant it: {}",
+                "  {}  -- {}\n    refused by {}: {}",
                 refusal.request.permission,
                 Untrusted(&refusal.request.reason),
                 refusal.party,
                 refusal.detail,
-                crate::hints::grant_flag(&refusal.request.permission)
             );
+            if let Some(flag) = crate::hints::grant_flag(&refusal.request.permission) {
+                println!("    grant it: {flag}");
+            }
         }
     }
     println!("imports:");

@@ -271,7 +271,7 @@ timeout = "2s"
                 "clocks",
                 "env LANG",
                 "env GREETING (value given)",
-                "interface example:filters/app",
+                "interface example:filters/app@0.1.0",
                 "net api.example.com:443",
             ]
         );
