@@ -125,3 +125,20 @@ pub fn tight_limits() -> wasmplug::Limits {
         .timeout(std::time::Duration::from_secs(2))
         .output(64 << 10)
 }
+
+/// `builder` with a counter of the compilations it starts.
+pub fn counting_compiles(
+    builder: wasmplug::HostBuilder,
+) -> (
+    wasmplug::HostBuilder,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    let compiles = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = compiles.clone();
+    let builder = builder.on_compile(move |event| {
+        if let wasmplug::CompileEvent::Started { .. } = event {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    (builder, compiles)
+}

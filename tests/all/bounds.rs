@@ -2,12 +2,11 @@
 //! errors it writes, what it costs to compile, and what its text can do to
 //! a terminal.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use wasmplug::wasmtime::component::Val;
-use wasmplug::{CompileEvent, Error, Host, Limit, Limits, Value};
-use wasmplug_tests::guest;
+use wasmplug::{Error, Host, Limit, Limits, Value};
+use wasmplug_tests::{counting_compiles, guest};
 
 /// A component whose `big` returns 40 MiB of bytes and `sized(n)` returns
 /// `n`, all well inside its memory limit.
@@ -119,17 +118,8 @@ async fn a_guest_error_is_cut_and_shown_escaped() {
 async fn components_too_large_to_compile_are_refused_first() {
     let functions = "(func)".repeat(100_001);
     let component = wat::parse_str(format!("(component (core module {functions}))")).unwrap();
-    let compiles = Arc::new(AtomicUsize::new(0));
-    let counter = compiles.clone();
-    let host = Host::builder()
-        .cache(None)
-        .on_compile(move |event| {
-            if let CompileEvent::Started { .. } = event {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-        })
-        .build()
-        .unwrap();
+    let (builder, compiles) = counting_compiles(Host::builder().cache(None));
+    let host = builder.build().unwrap();
     let err = host
         .load_bytes("many", component, None)
         .await

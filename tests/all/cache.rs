@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use wasmplug::{ArtifactCache, CompileEvent, Host};
-use wasmplug_tests::guest;
+use wasmplug::{ArtifactCache, Host};
+use wasmplug_tests::{counting_compiles, guest};
 
 /// A host using the cache in `dir` that counts its compilations.
 fn counting_host(dir: &Path) -> (Host, Arc<AtomicUsize>) {
@@ -14,18 +14,8 @@ fn counting_host(dir: &Path) -> (Host, Arc<AtomicUsize>) {
 }
 
 fn counting_host_with(cache: Option<ArtifactCache>) -> (Host, Arc<AtomicUsize>) {
-    let compiles = Arc::new(AtomicUsize::new(0));
-    let counter = compiles.clone();
-    let host = Host::builder()
-        .cache(cache)
-        .on_compile(move |event| {
-            if let CompileEvent::Started { .. } = event {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-        })
-        .build()
-        .unwrap();
-    (host, compiles)
+    let (builder, compiles) = counting_compiles(Host::builder().cache(cache));
+    (builder.build().unwrap(), compiles)
 }
 
 /// The compiled artifacts in a cache directory.

@@ -6,7 +6,6 @@
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::task::Poll;
-use std::time::Duration;
 
 use wasmtime::component::ResourceTableError;
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap, WasmBacktrace};
@@ -24,13 +23,45 @@ pub(crate) struct CpuLimitReached;
 
 /// Runs `call` with the budget reset, the limits armed and the wall-clock
 /// deadline around it, and types its outcome.
+///
+/// Calls work on any executor: one polled outside tokio runs with
+/// `runtime` (the host's own) entered at every poll, for the timers the
+/// deadline needs and the blocking pool and timers WASI's host functions
+/// use. The timer is armed only when the first poll does not finish the
+/// call, and counts from then: most calls never pause, and even reading the
+/// clock costs as much as such a call. A call pauses at its first wait in a
+/// host call or at the first epoch tick (10 ms), so the deadline is late by
+/// at most that. (The first poll is made here rather than in a function of
+/// its own: moving the call's future into another costs more than the rest
+/// of this guard.)
 pub(crate) async fn guarded<T: Send + 'static, R>(
     store: &mut Store<StoreData<T>>,
     limits: &Limits,
+    runtime: Option<tokio::runtime::Handle>,
     call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
 ) -> Result<R> {
     arm(store, limits)?;
-    let outcome = within(limits.timeout, call(store)).await;
+    let timeout = limits.timeout;
+    let outcome = {
+        let mut future = pin!(call(store));
+        let first = poll_fn(|cx| {
+            let _entered = runtime.as_ref().map(|r| r.enter());
+            Poll::Ready(future.as_mut().poll(cx))
+        })
+        .await;
+        match first {
+            Poll::Ready(output) => Some(output),
+            Poll::Pending => {
+                let mut rest =
+                    pin!(async move { tokio::time::timeout(timeout, future).await.ok() });
+                poll_fn(|cx| {
+                    let _entered = runtime.as_ref().map(|r| r.enter());
+                    rest.as_mut().poll(cx)
+                })
+                .await
+            }
+        }
+    };
     settle(store, limits, outcome)
 }
 
@@ -49,7 +80,6 @@ pub(crate) fn guarded_blocking<T: Send + 'static, R>(
 fn arm<T: Send + 'static>(store: &mut Store<StoreData<T>>, limits: &Limits) -> Result<()> {
     store.data().context().budget.reset(limits);
     store.set_epoch_deadline(1);
-    store.set_hostcall_fuel(usize::try_from(limits.transfer).unwrap_or(usize::MAX));
     if let Some(fuel) = limits.fuel {
         store.set_fuel(fuel).map_err(Error::runtime)?;
     }
@@ -76,38 +106,6 @@ fn settle<T: Send + 'static, R>(
             timeout: limits.timeout,
         }),
     }
-}
-
-/// Runs `future` until it finishes or `timeout` passes (`None`). The timer
-/// is armed only when the first poll does not finish the call, and counts
-/// from then: most calls never pause, and even reading the clock costs as
-/// much as such a call. A call pauses at its first wait in a host call or
-/// at the first epoch tick (10 ms), so the deadline is late by at most that.
-async fn within<F: Future>(timeout: Duration, future: F) -> Option<F::Output> {
-    let mut future = pin!(future);
-    if let Poll::Ready(output) = poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
-        return Some(output);
-    }
-    tokio::time::timeout(timeout, future).await.ok()
-}
-
-/// Runs `future` in tokio's context: as it is inside a tokio runtime, and
-/// otherwise with `runtime` entered at every poll, so that a call polled by
-/// any other executor still has the timers and the blocking pool that the
-/// deadline and WASI's host functions need.
-pub(crate) async fn in_tokio<F: Future>(
-    runtime: Option<tokio::runtime::Handle>,
-    future: F,
-) -> F::Output {
-    let Some(runtime) = runtime else {
-        return future.await;
-    };
-    let mut future = pin!(future);
-    poll_fn(|cx| {
-        let _entered = runtime.enter();
-        future.as_mut().poll(cx)
-    })
-    .await
 }
 
 /// Turns a failed call into its typed error, from what was recorded and the

@@ -15,7 +15,7 @@ use wasmtime::component::{
 };
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::call::{CpuLimitReached, guarded, guarded_blocking, in_tokio};
+use crate::call::{CpuLimitReached, guarded, guarded_blocking};
 use crate::capability::InstanceSetup;
 use crate::capability::stdio::{Channel, PluginOutput};
 use crate::dynamic::Signature;
@@ -44,16 +44,19 @@ type RunFunc<'a> = TypedFunc<(&'a str,), (Result<String, String>,)>;
 
 impl<T: Send + 'static> Instance<T> {
     pub(crate) async fn new(plugin: Plugin<T>, args: &[String]) -> Result<Self> {
+        let limits = plugin.inner.limits;
         let runtime = plugin.host.tokio_for_call()?;
-        let (store, instance) = in_tokio(runtime, async {
-            let mut store = new_store(&plugin, args, false)?;
-            let pre = plugin.inner.pre.clone();
-            let limits = plugin.inner.limits;
-            let instance = guarded(&mut store, &limits, async |store| {
-                pre.instantiate_async(store).await
-            })
-            .await?;
-            Ok::<_, Error>((store, instance))
+        // In `Inherit` mode the store starts tasks that drain the output.
+        let mut store = match &runtime {
+            Some(runtime) => {
+                let _entered = runtime.enter();
+                new_store(&plugin, args, false)?
+            }
+            None => new_store(&plugin, args, false)?,
+        };
+        let pre = plugin.inner.pre.clone();
+        let instance = guarded(&mut store, &limits, runtime, async |store| {
+            pre.instantiate_async(store).await
         })
         .await?;
         Ok(Instance {
@@ -123,7 +126,7 @@ impl<T: Send + 'static> Instance<T> {
         self.check_callable(false)?;
         let limits = self.plugin.inner.limits;
         let runtime = self.plugin.host.tokio_for_call()?;
-        let outcome = in_tokio(runtime, guarded(&mut self.store, &limits, call)).await;
+        let outcome = guarded(&mut self.store, &limits, runtime, call).await;
         self.discarded = outcome.is_err();
         outcome
     }
@@ -342,6 +345,9 @@ fn new_store<T: Send + 'static>(
     );
     let mut store = Store::new(plugin.engine(), data);
     store.limiter(|data| &mut data.limiter);
+    // What the host takes from the guest in one call: wasmtime counts it
+    // down afresh from this for every call and every host call.
+    store.set_hostcall_fuel(usize::try_from(inner.limits.transfer).unwrap_or(usize::MAX));
     let cpu = inner.limits.cpu;
     let next: fn(u64) -> UpdateDeadline = if blocking {
         UpdateDeadline::Continue

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::capability::{permission_keys, permission_kinds};
+use crate::capability::read_entries;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::limits::LimitOverrides;
@@ -201,21 +201,11 @@ impl Manifest {
         };
         let doc = Document::parse(text).map_err(invalid)?;
         let file: ManifestFile = doc.fixed().map_err(invalid)?;
-        let kinds = permission_kinds();
-        let mut requests = Vec::new();
-        for entry in doc.entries(&["permissions"]).map_err(invalid)? {
-            let capability = kinds
-                .iter()
-                .find(|c| c.key() == Some(entry.key()))
-                .ok_or_else(|| {
-                    invalid(entry.error(&format!(
-                        "unknown permission `{}`; a plugin may request {}",
-                        entry.key(),
-                        permission_keys(&kinds)
-                    )))
-                })?;
-            requests.extend(capability.requests(&entry).map_err(invalid)?);
-        }
+        let entries = doc.entries(&["permissions"]).map_err(invalid)?;
+        let requests = read_entries(&entries, "a plugin may request", |capability, entry| {
+            capability.requests(entry)
+        })
+        .map_err(invalid)?;
         Ok(Manifest {
             plugin: file.plugin,
             requests,

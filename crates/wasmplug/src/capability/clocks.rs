@@ -9,13 +9,9 @@ use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
 use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
 
-use super::{
-    Capability, Import, ImportStatus, InstanceSetup, LinkMode, PluginCapability, whole_allowance,
-    whole_request,
-};
-use crate::document::Entry;
+use super::{Capability, Import, ImportStatus, InstanceSetup, LinkMode, PluginCapability};
 use crate::error::Result;
-use crate::permission::{Grant, Permission, Request};
+use crate::permission::Permission;
 use crate::policy::Grants;
 use crate::store::StoreData;
 
@@ -30,16 +26,8 @@ impl<T: Send + 'static> Capability<T> for Clocks {
         Some("clocks")
     }
 
-    fn requests(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Request>, String> {
-        whole_request(entry, Permission::Clocks)
-    }
-
-    fn allowances(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Grant>, String> {
-        whole_allowance(entry, Permission::Clocks)
-    }
-
-    fn owns(&self, permission: &Permission) -> bool {
-        matches!(permission, Permission::Clocks)
+    fn whole(&self) -> Option<Permission> {
+        Some(Permission::Clocks)
     }
 
     fn provides(&self, import: &Import) -> bool {
@@ -60,11 +48,7 @@ struct PluginClocks {
 
 impl<T: Send + 'static> PluginCapability<T> for PluginClocks {
     fn import_status(&self, _import: &Import) -> ImportStatus {
-        if self.real {
-            ImportStatus::Granted(vec![Permission::Clocks])
-        } else {
-            ImportStatus::Empty { key: "clocks" }
-        }
+        ImportStatus::whole(self.real, Permission::Clocks, "clocks")
     }
 
     /// Real clocks make sleeping real; frozen ones never wait (see

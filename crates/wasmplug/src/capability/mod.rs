@@ -8,9 +8,13 @@
 //! it is linked and what each instance holds. Nothing outside its module
 //! knows its insides.
 //!
-//! The host is built from [`registry`]; adding a capability is a module
-//! here and a line there (and, for one with permissions, a variant of
-//! [`Permission`]).
+//! The host is built from [`registry`]. Adding a capability touches three
+//! files: a module here with a type implementing [`Capability`] (and, for
+//! one plugin, [`PluginCapability`]); a line in [`registry`] and its `mod`
+//! line, in this file; and, for a capability with permissions, a variant
+//! of [`Permission`] with its `Display` and `is_pattern` arms. Nothing else
+//! changes: the manifest, the policy file, the decision, the import check,
+//! `wasmplug check` and linking all ask the registry.
 
 mod args;
 mod clocks;
@@ -72,10 +76,28 @@ pub(crate) fn permission_kinds() -> Vec<Box<dyn Capability<()>>> {
     })
 }
 
-/// The keys that take permissions, for messages about unknown ones.
-pub(crate) fn permission_keys(kinds: &[Box<dyn Capability<()>>]) -> String {
-    let keys: Vec<&str> = kinds.iter().filter_map(|c| c.key()).collect();
-    keys.join(", ")
+/// Reads each entry of a manifest's `[permissions]` or a policy's
+/// `[allow]` with the capability whose key it is; an unknown key is an
+/// error that lists the known ones after `what`.
+pub(crate) fn read_entries<X>(
+    entries: &[Entry<'_, '_>],
+    what: &str,
+    read: impl Fn(&dyn Capability<()>, &Entry<'_, '_>) -> std::result::Result<Vec<X>, String>,
+) -> std::result::Result<Vec<X>, String> {
+    let kinds = permission_kinds();
+    let mut all = Vec::new();
+    for entry in entries {
+        let Some(capability) = kinds.iter().find(|c| c.key() == Some(entry.key())) else {
+            let keys: Vec<&str> = kinds.iter().filter_map(|c| c.key()).collect();
+            return Err(entry.error(&format!(
+                "unknown permission `{}`; {what} {}",
+                entry.key(),
+                keys.join(", ")
+            )));
+        };
+        all.extend(read(capability.as_ref(), entry)?);
+    }
+    Ok(all)
 }
 
 /// One import of a component, as capabilities are asked about it.
@@ -125,6 +147,18 @@ pub enum ImportStatus {
     Empty { key: &'static str },
     /// Not linked unless granted: the plugin is refused at load.
     Refused(Permission),
+}
+
+impl ImportStatus {
+    /// What an import of a capability given whole gives: `permission` when
+    /// granted, else nothing until `key` is.
+    pub(crate) fn whole(granted: bool, permission: Permission, key: &'static str) -> Self {
+        if granted {
+            ImportStatus::Granted(vec![permission])
+        } else {
+            ImportStatus::Empty { key }
+        }
+    }
 }
 
 impl fmt::Display for ImportStatus {
@@ -184,19 +218,38 @@ pub(crate) trait Capability<T: 'static>: Send + Sync {
         None
     }
 
+    /// The one permission of a capability given whole, on or off (clocks,
+    /// randomness), which the defaults below then read: requested with a
+    /// reason (`clocks = "why"`), allowed with `clocks = true`.
+    fn whole(&self) -> Option<Permission> {
+        None
+    }
+
     /// The plugin's requests, from its entry under `[permissions]`.
     fn requests(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Request>, String> {
-        Err(entry.error("takes no permissions"))
+        let permission = self
+            .whole()
+            .ok_or_else(|| entry.error("takes no permissions"))?;
+        let crate::permission::Reason(reason) = entry.value()?;
+        Ok(vec![Request { permission, reason }])
     }
 
     /// The operator's allowances, from its entry under a policy's `[allow]`.
     fn allowances(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Grant>, String> {
-        Err(entry.error("takes no permissions"))
+        let permission = self
+            .whole()
+            .ok_or_else(|| entry.error("takes no permissions"))?;
+        let allowed: bool = entry.value()?;
+        Ok(if allowed {
+            vec![Grant::new(permission)]
+        } else {
+            Vec::new()
+        })
     }
 
     /// Whether `permission` is one of this capability's.
-    fn owns(&self, _permission: &Permission) -> bool {
-        false
+    fn owns(&self, permission: &Permission) -> bool {
+        self.whole().as_ref() == Some(permission)
     }
 
     /// The part of `requested` that `given` covers, if any: `given` is an
@@ -284,26 +337,4 @@ pub(crate) fn is_one_of(import: &Import, package: &str, interfaces: &[&str]) -> 
             .interface
             .split_once('/')
             .is_some_and(|(_, name)| interfaces.contains(&name))
-}
-
-/// The request of a capability given whole, as `clocks = "why"`.
-pub(crate) fn whole_request(
-    entry: &Entry<'_, '_>,
-    permission: Permission,
-) -> std::result::Result<Vec<Request>, String> {
-    let crate::permission::Reason(reason) = entry.value()?;
-    Ok(vec![Request { permission, reason }])
-}
-
-/// The allowance of a capability given whole, as `clocks = true`.
-pub(crate) fn whole_allowance(
-    entry: &Entry<'_, '_>,
-    permission: Permission,
-) -> std::result::Result<Vec<Grant>, String> {
-    let allowed: bool = entry.value()?;
-    Ok(if allowed {
-        vec![Grant::new(permission)]
-    } else {
-        Vec::new()
-    })
 }

@@ -6,13 +6,9 @@ use wasmtime::component::Linker;
 use wasmtime_wasi::Deterministic;
 use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
 
-use super::{
-    Capability, Import, ImportStatus, InstanceSetup, LinkMode, PluginCapability, whole_allowance,
-    whole_request,
-};
-use crate::document::Entry;
+use super::{Capability, Import, ImportStatus, InstanceSetup, LinkMode, PluginCapability};
 use crate::error::Result;
-use crate::permission::{Grant, Permission, Request};
+use crate::permission::Permission;
 use crate::policy::Grants;
 use crate::store::StoreData;
 
@@ -27,16 +23,8 @@ impl<T: Send + 'static> Capability<T> for Random {
         Some("random")
     }
 
-    fn requests(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Request>, String> {
-        whole_request(entry, Permission::Random)
-    }
-
-    fn allowances(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Grant>, String> {
-        whole_allowance(entry, Permission::Random)
-    }
-
-    fn owns(&self, permission: &Permission) -> bool {
-        matches!(permission, Permission::Random)
+    fn whole(&self) -> Option<Permission> {
+        Some(Permission::Random)
     }
 
     fn provides(&self, import: &Import) -> bool {
@@ -57,11 +45,7 @@ struct PluginRandom {
 
 impl<T: Send + 'static> PluginCapability<T> for PluginRandom {
     fn import_status(&self, _import: &Import) -> ImportStatus {
-        if self.real {
-            ImportStatus::Granted(vec![Permission::Random])
-        } else {
-            ImportStatus::Empty { key: "random" }
-        }
+        ImportStatus::whole(self.real, Permission::Random, "random")
     }
 
     fn link(

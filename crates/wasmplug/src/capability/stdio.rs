@@ -23,13 +23,11 @@ use wasmtime_wasi::cli::{AsyncStdoutStream, IsTerminal, StdoutStream, WasiCli, W
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 
 use super::{
-    Capability, Import, InstanceSetup, LinkMode, PluginCapability, is_one_of, whole_allowance,
-    whole_request,
+    Capability, Import, ImportStatus, InstanceSetup, LinkMode, PluginCapability, is_one_of,
 };
-use crate::document::Entry;
 use crate::error::Result;
 use crate::limits::{CallBudget, OutputLimitReached};
-use crate::permission::{Grant, Permission, Request};
+use crate::permission::Permission;
 use crate::policy::Grants;
 use crate::store::StoreData;
 use crate::text::escape_control;
@@ -74,16 +72,8 @@ impl<T: Send + 'static> Capability<T> for Stdio {
         Some("stdin")
     }
 
-    fn requests(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Request>, String> {
-        whole_request(entry, Permission::Stdin)
-    }
-
-    fn allowances(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Grant>, String> {
-        whole_allowance(entry, Permission::Stdin)
-    }
-
-    fn owns(&self, permission: &Permission) -> bool {
-        matches!(permission, Permission::Stdin)
+    fn whole(&self) -> Option<Permission> {
+        Some(Permission::Stdin)
     }
 
     fn provides(&self, import: &Import) -> bool {
@@ -104,15 +94,12 @@ struct PluginStdio {
 }
 
 impl<T: Send + 'static> PluginCapability<T> for PluginStdio {
-    fn import_status(&self, import: &Import) -> super::ImportStatus {
-        match (import.interface.as_str(), self.stdin) {
-            ("wasi:cli/stdin" | "wasi:cli/terminal-stdin", true) => {
-                super::ImportStatus::Granted(vec![Permission::Stdin])
+    fn import_status(&self, import: &Import) -> ImportStatus {
+        match import.interface.as_str() {
+            "wasi:cli/stdin" | "wasi:cli/terminal-stdin" => {
+                ImportStatus::whole(self.stdin, Permission::Stdin, "stdin")
             }
-            ("wasi:cli/stdin" | "wasi:cli/terminal-stdin", false) => {
-                super::ImportStatus::Empty { key: "stdin" }
-            }
-            _ => super::ImportStatus::Always,
+            _ => ImportStatus::Always,
         }
     }
 

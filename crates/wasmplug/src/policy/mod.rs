@@ -37,7 +37,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::capability::{permission_keys, permission_kinds};
+use crate::capability::read_entries;
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::limits::LimitOverrides;
@@ -216,22 +216,11 @@ impl Policy {
 
 /// The allowances of the table at `path`, each key read by its capability.
 fn allowances(doc: &Document<'_>, path: &[&str]) -> std::result::Result<Vec<Grant>, String> {
-    let kinds = permission_kinds();
-    let mut grants = Vec::new();
-    for entry in doc.entries(path)? {
-        let capability = kinds
-            .iter()
-            .find(|c| c.key() == Some(entry.key()))
-            .ok_or_else(|| {
-                entry.error(&format!(
-                    "unknown permission `{}`; a policy allows {}",
-                    entry.key(),
-                    permission_keys(&kinds)
-                ))
-            })?;
-        grants.extend(capability.allowances(&entry)?);
-    }
-    Ok(grants)
+    read_entries(
+        &doc.entries(path)?,
+        "a policy allows",
+        |capability, entry| capability.allowances(entry),
+    )
 }
 
 #[cfg(test)]

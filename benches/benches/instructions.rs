@@ -1,0 +1,114 @@
+//! Instructions per call, counted rather than timed: `benches/instructions.sh`
+//! runs this under callgrind twice, with different numbers of calls, and
+//! divides the difference, which leaves out set-up. On a shared machine,
+//! where the time of a 200 ns call moves by a third from run to run, the
+//! count is the same from run to run, so a change of a few instructions on
+//! the call path shows.
+//!
+//! `instructions PATH CALLS`, where PATH is `raw` (wasmtime, synchronous,
+//! no epochs), `raw-async` (the same with `call_async`), `blocking`
+//! (wasmplug's `call_blocking`) or `async` (wasmplug's `call`), each calling
+//! the bench guest's `add(1, 2)`.
+
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use wasmplug::{ArtifactCache, Host};
+use wasmplug_tests::guest;
+
+struct Raw {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Raw {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let path = args
+        .next()
+        .expect("PATH: raw, raw-async, blocking or async");
+    let calls: u64 = args
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("CALLS: a number");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    match path.as_str() {
+        "raw" | "raw-async" => {
+            let mut config = Config::new();
+            config.concurrency_support(false);
+            let engine = Engine::new(&config).unwrap();
+            let component = Component::from_file(&engine, guest("bench")).unwrap();
+            let mut linker = Linker::new(&engine);
+            if path == "raw" {
+                wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+            } else {
+                wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
+            }
+            let raw = Raw {
+                wasi: WasiCtx::builder().build(),
+                table: ResourceTable::new(),
+            };
+            let mut store = Store::new(&engine, raw);
+            let pre = linker.instantiate_pre(&component).unwrap();
+            if path == "raw" {
+                let instance = pre.instantiate(&mut store).unwrap();
+                let add = instance
+                    .get_typed_func::<(u32, u32), (u32,)>(&mut store, "add")
+                    .unwrap();
+                for _ in 0..calls {
+                    std::hint::black_box(add.call(&mut store, (1, 2)).unwrap());
+                }
+            } else {
+                runtime.block_on(async {
+                    let instance = pre.instantiate_async(&mut store).await.unwrap();
+                    let add = instance
+                        .get_typed_func::<(u32, u32), (u32,)>(&mut store, "add")
+                        .unwrap();
+                    for _ in 0..calls {
+                        std::hint::black_box(add.call_async(&mut store, (1, 2)).await.unwrap());
+                    }
+                });
+            }
+        }
+        "blocking" | "async" => {
+            let host = Host::builder()
+                .cache(ArtifactCache::at_default_dir())
+                .build()
+                .unwrap();
+            let plugin = runtime.block_on(host.load_file(guest("bench"))).unwrap();
+            if path == "blocking" {
+                let mut instance = plugin.instantiate_blocking().unwrap();
+                let add = instance.typed_func::<(u32, u32), (u32,)>("add").unwrap();
+                for _ in 0..calls {
+                    let sum = instance.call_blocking(|s| add.call(s, (1, 2))).unwrap();
+                    std::hint::black_box(sum);
+                }
+            } else {
+                runtime.block_on(async {
+                    let mut instance = plugin.instantiate().await.unwrap();
+                    let add = instance.typed_func::<(u32, u32), (u32,)>("add").unwrap();
+                    for _ in 0..calls {
+                        let sum = instance
+                            .call(async |s| add.call_async(s, (1, 2)).await)
+                            .await
+                            .unwrap();
+                        std::hint::black_box(sum);
+                    }
+                });
+            }
+        }
+        other => panic!("unknown path {other}"),
+    }
+}
