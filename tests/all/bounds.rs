@@ -8,14 +8,16 @@ use wasmplug::wasmtime::component::Val;
 use wasmplug::{Error, Host, Limit, Limits, Value};
 use wasmplug_tests::{counting_compiles, guest};
 
-/// A component whose `big` returns 40 MiB of bytes and `sized(n)` returns
-/// `n`, all well inside its memory limit.
+/// A component whose `big` and `grow(seed)` return 40 MiB of bytes and
+/// `sized(n)` returns `n`, all well inside its memory limit.
 fn returner() -> Vec<u8> {
     wat::parse_str(
         r#"(component
             (core module $m
                 (memory (export "memory") 700)
-                (func (export "big") (result i32)
+                (func (export "realloc") (param i32 i32 i32 i32) (result i32) (i32.const 2048))
+                (func (export "grow") (param i32 i32) (result i32) (call $big))
+                (func $big (export "big") (result i32)
                     (i32.store (i32.const 16) (i32.const 1024))
                     (i32.store (i32.const 20) (i32.const 41943040))
                     (i32.const 16))
@@ -27,7 +29,10 @@ fn returner() -> Vec<u8> {
             (func (export "big") (result (list u8))
                 (canon lift (core func $i "big") (memory (core memory $i "memory"))))
             (func (export "sized") (param "n" u32) (result (list u8))
-                (canon lift (core func $i "sized") (memory (core memory $i "memory")))))"#,
+                (canon lift (core func $i "sized") (memory (core memory $i "memory"))))
+            (func (export "grow") (param "seed" (list u8)) (result (list u8))
+                (canon lift (core func $i "grow") (memory (core memory $i "memory"))
+                    (realloc (core func $i "realloc")))))"#,
     )
     .unwrap()
 }
@@ -53,10 +58,13 @@ async fn what_a_call_returns_is_bounded_whatever_its_type() {
         .unwrap();
     let plugin = host.load_bytes("returner", returner(), None).await.unwrap();
 
-    // The fast lane: 40 MiB of bytes is over the 1 MiB limit.
+    // The fast lanes: 40 MiB of bytes is over the 1 MiB limit.
     let mut instance = plugin.instantiate().await.unwrap();
     assert_transfer(&instance.call_values("big", &[]).await.unwrap_err());
     assert!(instance.is_discarded());
+    let mut instance = plugin.instantiate().await.unwrap();
+    let seed = [Value::Bytes(vec![1])];
+    assert_transfer(&instance.call_values("grow", &seed).await.unwrap_err());
 
     // The general path, a value per byte, is counted as the host holds it.
     let mut instance = plugin.instantiate().await.unwrap();
