@@ -9,39 +9,17 @@
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use wasmtime::component::{Component, InstancePre, Linker, ResourceTable, TypedFunc, Val};
+use wasmtime::component::{Component, InstancePre, Linker, TypedFunc, Val};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use wasmplug::{ArtifactCache, Host, Instance, Plugin, Value};
 use wasmplug_tests::guest;
 
+mod raw;
+
+use raw::{Raw, raw_store};
+
 const SIZES: [usize; 3] = [1 << 10, 64 << 10, 1 << 20];
-
-/// Raw wasmtime's store data: just WASI, which the Rust guest imports.
-struct Raw {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Raw {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
-fn raw_store(engine: &Engine) -> Store<Raw> {
-    Store::new(
-        engine,
-        Raw {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-        },
-    )
-}
 
 /// Raw wasmtime's fastest configuration, or, with `epochs`, the same plus
 /// epoch interruption (how wasmplug bounds CPU time), to measure its cost.

@@ -10,26 +10,13 @@
 //! (wasmplug's `call_blocking`) or `async` (wasmplug's `call`), each calling
 //! the bench guest's `add(1, 2)`.
 
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
 
 use wasmplug::{ArtifactCache, Host};
 use wasmplug_tests::guest;
 
-struct Raw {
-    wasi: WasiCtx,
-    table: ResourceTable,
-}
-
-impl WasiView for Raw {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
+mod raw;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -56,11 +43,7 @@ fn main() {
             } else {
                 wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
             }
-            let raw = Raw {
-                wasi: WasiCtx::builder().build(),
-                table: ResourceTable::new(),
-            };
-            let mut store = Store::new(&engine, raw);
+            let mut store = raw::raw_store(&engine);
             let pre = linker.instantiate_pre(&component).unwrap();
             if path == "raw" {
                 let instance = pre.instantiate(&mut store).unwrap();
