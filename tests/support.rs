@@ -33,7 +33,14 @@ fn built() -> &'static Path {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         for args in [
             &["--target", "wasm32-wasip2"][..],
-            &["--target", "wasm32-wasip1", "-p", "command"][..],
+            &[
+                "--target",
+                "wasm32-wasip1",
+                "-p",
+                "command",
+                "-p",
+                "programs",
+            ][..],
         ] {
             // The guest workspace's own .cargo/config.toml applies only when
             // cargo runs from inside it.
@@ -55,8 +62,8 @@ pub fn guest(name: &str) -> PathBuf {
     guest_for("wasm32-wasip2", name)
 }
 
-/// The path of a test plugin built for `target`; only `command` is built for
-/// `wasm32-wasip1`.
+/// The path of a test plugin built for `target`; only `command` and
+/// `programs` are built for `wasm32-wasip1`.
 pub fn guest_for(target: &str, name: &str) -> PathBuf {
     let path = built()
         .join(target)

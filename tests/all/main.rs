@@ -5,6 +5,7 @@
 mod blocking;
 mod bounds;
 mod cache;
+mod commands;
 mod conformance;
 mod grants;
 mod host;

@@ -18,6 +18,7 @@ mod toolchain;
 mod world_check;
 
 pub use error::{BuildError, Result};
+pub use lang::c::wasi_clang;
 pub use lang::rust::ensure_targets as ensure_rust_targets;
 pub use project::{Built, DEFAULT_WORLD, Project};
 pub use scaffold::{Scaffold, scaffold};

@@ -85,21 +85,27 @@ async fn execute(cli: Cli) -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            let message = match error.downcast_ref::<wasmplug::Error>() {
-                // Its message is whole already, and a hint says what to type.
-                Some(error) => format!("{error}{}", hints::hint(error)),
-                None => format!("{error:#}"),
-            };
-            eprintln!("error: {}", one_line(&message));
-            if let Some(wasmplug::Error::Trap {
-                backtrace: Some(backtrace),
-                ..
-            }) = error.downcast_ref()
-            {
-                tracing::debug!("guest backtrace:\n{backtrace}");
-            }
+            report(&error);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints `error` as the one line `error: ...`, with a hint of what to type
+/// when there is one, and the guest's backtrace at debug level.
+fn report(error: &anyhow::Error) {
+    let message = match error.downcast_ref::<wasmplug::Error>() {
+        // Its message is whole already, and a hint says what to type.
+        Some(error) => format!("{error}{}", hints::hint(error)),
+        None => format!("{error:#}"),
+    };
+    eprintln!("error: {}", one_line(&message));
+    if let Some(wasmplug::Error::Trap {
+        backtrace: Some(backtrace),
+        ..
+    }) = error.downcast_ref()
+    {
+        tracing::debug!("guest backtrace:\n{backtrace}");
     }
 }
 

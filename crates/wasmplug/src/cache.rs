@@ -1,8 +1,9 @@
 //! Compiled components on disk, so each is compiled once per engine.
 //!
-//! An entry lives at `DIR/ENGINE/SHA256.cwasm`: `ENGINE` is a digest of the
-//! engine's compatibility hash (wasmtime version and every setting that
-//! changes compiled code), `SHA256` the digest of the component compiled.
+//! An entry lives at `DIR/ENGINE/SHA256.cwasm` (`SHA256.module.cwasm` for a
+//! core module): `ENGINE` is a digest of the engine's compatibility hash
+//! (wasmtime version and every setting that changes compiled code),
+//! `SHA256` the digest of the component or module compiled.
 //! The `.cwasm` file is the artifact wasmtime serialized, so that wasmtime
 //! can map it instead of copying it; beside it, `SHA256.check` holds a magic
 //! string, the component's SHA-256, the artifact's length and its CRC-32.
@@ -26,8 +27,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use wasmtime::Engine;
 use wasmtime::component::Component;
+use wasmtime::{Engine, Module};
 
 use crate::source::Sha256Digest;
 
@@ -38,6 +39,59 @@ const CHECK_EXTENSION: &str = "check";
 
 /// The default size cap: past it, `prune` drops the least recently used.
 pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
+/// What the cache keeps: compiled components and core modules.
+pub(crate) trait Artifact: Sized {
+    /// Added to the digest in an entry's name, so the two kinds never meet.
+    const SUFFIX: &'static str;
+
+    /// Compiles `bytes` (a component, or a core module) for `engine`.
+    fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self>;
+
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>>;
+
+    /// Maps an artifact file.
+    ///
+    /// # Safety
+    ///
+    /// The file must be wasmtime's own output, as [`ArtifactCache::load`]
+    /// establishes before it calls this.
+    unsafe fn map(engine: &Engine, path: &Path) -> wasmtime::Result<Self>;
+}
+
+impl Artifact for Component {
+    const SUFFIX: &'static str = "";
+
+    fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        Component::new(engine, bytes)
+    }
+
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Component::serialize(self)
+    }
+
+    unsafe fn map(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: as the caller promises.
+        unsafe { Component::deserialize_file(engine, path) }
+    }
+}
+
+impl Artifact for Module {
+    const SUFFIX: &'static str = ".module";
+
+    fn compile(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Self> {
+        Module::new(engine, bytes)
+    }
+
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Module::serialize(self)
+    }
+
+    unsafe fn map(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        // SAFETY: as the caller promises.
+        unsafe { Module::deserialize_file(engine, path) }
+    }
+}
 
 /// A directory of compiled components.
 #[derive(Debug, Clone)]
@@ -81,17 +135,18 @@ impl ArtifactCache {
         &self.dir
     }
 
-    fn entry(&self, engine: &Engine, component: &Sha256Digest) -> PathBuf {
+    fn entry<A: Artifact>(&self, engine: &Engine, digest: &Sha256Digest) -> PathBuf {
         let mut hasher = std::hash::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         self.dir
             .join(format!("{:016x}", hasher.finish()))
-            .join(format!("{component}.{EXTENSION}"))
+            .join(format!("{digest}{}.{EXTENSION}", A::SUFFIX))
     }
 
-    /// The compiled component, if a sound entry exists for this engine.
-    pub(crate) fn load(&self, engine: &Engine, component: &Sha256Digest) -> Option<Component> {
-        let path = self.entry(engine, component);
+    /// The compiled component or module, if a sound entry exists for this
+    /// engine.
+    pub(crate) fn load<A: Artifact>(&self, engine: &Engine, component: &Sha256Digest) -> Option<A> {
+        let path = self.entry::<A>(engine, component);
         if let Err(refusal) = self.trusted(&path) {
             tracing::warn!("{refusal}; compiling without the compiled-component cache");
             return None;
@@ -114,8 +169,8 @@ impl ArtifactCache {
         // it to this component's SHA-256 (so it is not truncated, damaged, or
         // another component's artifact), every writer replaces it only by
         // renaming a complete file over it, and wasmtime checks that it is a
-        // component compiled for this engine.
-        match unsafe { Component::deserialize_file(engine, &path) } {
+        // component (or module) compiled for this engine.
+        match unsafe { A::map(engine, &path) } {
             Ok(compiled) => {
                 if let Ok(file) = File::options().append(true).open(&path) {
                     let _ = file.set_modified(SystemTime::now());
@@ -157,8 +212,8 @@ impl ArtifactCache {
     }
 
     /// Saves a compiled component; failures only cost a later recompile.
-    pub(crate) fn store(&self, engine: &Engine, digest: &Sha256Digest, compiled: &Component) {
-        let path = self.entry(engine, digest);
+    pub(crate) fn store<A: Artifact>(&self, engine: &Engine, digest: &Sha256Digest, compiled: &A) {
+        let path = self.entry::<A>(engine, digest);
         if self.trusted(&path).is_err() {
             return;
         }
@@ -241,7 +296,11 @@ impl ArtifactCache {
 
 /// Writes the artifact, then its check, each atomically, in directories
 /// only this user can write.
-fn write_entry(path: &Path, digest: &Sha256Digest, compiled: &Component) -> std::io::Result<()> {
+fn write_entry<A: Artifact>(
+    path: &Path,
+    digest: &Sha256Digest,
+    compiled: &A,
+) -> std::io::Result<()> {
     let artifact = compiled.serialize().map_err(std::io::Error::other)?;
     let dir = path.parent().expect("entries sit in an engine directory");
     private_dirs(dir)?;
@@ -392,17 +451,34 @@ mod tests {
     #[test]
     fn stored_entries_load_back() {
         let (_dir, cache, engine, component, digest) = setup();
-        assert!(cache.load(&engine, &digest).is_none());
+        assert!(cache.load::<Component>(&engine, &digest).is_none());
         cache.store(&engine, &digest, &component);
-        assert!(cache.load(&engine, &digest).is_some());
+        assert!(cache.load::<Component>(&engine, &digest).is_some());
         assert_eq!(cache.info().unwrap().entries, 1);
+    }
+
+    #[test]
+    fn a_module_and_a_component_of_one_digest_keep_their_own_entries() {
+        let (_dir, cache, engine, component, digest) = setup();
+        let module = Module::new(
+            &engine,
+            wat::parse_str("(module (func (export \"f\")))").unwrap(),
+        )
+        .unwrap();
+        cache.store(&engine, &digest, &module);
+        assert!(cache.load::<Component>(&engine, &digest).is_none());
+        assert!(cache.load::<Module>(&engine, &digest).is_some());
+        cache.store(&engine, &digest, &component);
+        assert!(cache.load::<Component>(&engine, &digest).is_some());
+        assert!(cache.load::<Module>(&engine, &digest).is_some());
+        assert_eq!(cache.info().unwrap().entries, 2);
     }
 
     #[test]
     fn damaged_entries_are_discarded() {
         let (_dir, cache, engine, component, digest) = setup();
         cache.store(&engine, &digest, &component);
-        let path = cache.entry(&engine, &digest);
+        let path = cache.entry::<Component>(&engine, &digest);
         let good = fs::read(&path).unwrap();
         let flipped = {
             let mut bytes = good.clone();
@@ -420,7 +496,7 @@ mod tests {
         ] {
             cache.store(&engine, &digest, &component);
             fs::write(&path, &damaged).unwrap();
-            assert!(cache.load(&engine, &digest).is_none());
+            assert!(cache.load::<Component>(&engine, &digest).is_none());
             assert!(!path.exists(), "a damaged entry is removed");
         }
     }
@@ -431,7 +507,7 @@ mod tests {
         // A well-formed entry holding a core module, not a component.
         let module = wasmtime::Module::new(&engine, wat::parse_str("(module)").unwrap()).unwrap();
         let artifact = module.serialize().unwrap();
-        let path = cache.entry(&engine, &digest);
+        let path = cache.entry::<Component>(&engine, &digest);
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, &artifact).unwrap();
         fs::write(
@@ -439,11 +515,11 @@ mod tests {
             check_of(&artifact, &digest),
         )
         .unwrap();
-        assert!(cache.load(&engine, &digest).is_none());
+        assert!(cache.load::<Component>(&engine, &digest).is_none());
         assert!(!path.exists());
         assert!(!path.with_extension(CHECK_EXTENSION).exists());
         cache.store(&engine, &digest, &component);
-        assert!(cache.load(&engine, &digest).is_some());
+        assert!(cache.load::<Component>(&engine, &digest).is_some());
     }
 
     #[test]
@@ -454,13 +530,13 @@ mod tests {
                 scope.spawn(|| cache.store(&engine, &digest, &component));
                 scope.spawn(|| {
                     // Readers see either no entry or a whole one.
-                    if let Some(loaded) = cache.load(&engine, &digest) {
+                    if let Some(loaded) = cache.load::<Component>(&engine, &digest) {
                         drop(loaded);
                     }
                 });
             }
         });
-        assert!(cache.load(&engine, &digest).is_some());
+        assert!(cache.load::<Component>(&engine, &digest).is_some());
         assert_eq!(
             cache.info().unwrap().entries,
             1,
@@ -473,7 +549,7 @@ mod tests {
         let (_dir, cache, engine, component, digest) = setup();
         cache.store(&engine, &digest, &component);
         let engine_dir = cache
-            .entry(&engine, &digest)
+            .entry::<Component>(&engine, &digest)
             .parent()
             .unwrap()
             .to_path_buf();
@@ -496,20 +572,20 @@ mod tests {
             cache.store(&engine, digest, &component);
             let file = File::options()
                 .append(true)
-                .open(cache.entry(&engine, digest))
+                .open(cache.entry::<Component>(&engine, digest))
                 .unwrap();
             let when = SystemTime::now() - std::time::Duration::from_secs(100 - age as u64 * 10);
             file.set_modified(when).unwrap();
         }
         // Using the oldest makes it the most recent.
-        assert!(cache.load(&engine, &digests[0]).is_some());
+        assert!(cache.load::<Component>(&engine, &digests[0]).is_some());
         let size = cache.info().unwrap().bytes / 3;
         assert_eq!(cache.prune(size * 2).unwrap(), 1);
         assert!(
-            !cache.entry(&engine, &digests[1]).exists(),
+            !cache.entry::<Component>(&engine, &digests[1]).exists(),
             "least recently used"
         );
-        assert!(cache.entry(&engine, &digests[0]).exists());
+        assert!(cache.entry::<Component>(&engine, &digests[0]).exists());
         assert_eq!(cache.clear().unwrap(), 2);
         assert_eq!(cache.info().unwrap().entries, 0);
     }
@@ -519,27 +595,30 @@ mod tests {
         let (_dir, cache, engine, component, digest) = setup();
         cache.store(&engine, &digest, &component);
         let other = Sha256Digest([7; 32]);
-        let (from, to) = (cache.entry(&engine, &digest), cache.entry(&engine, &other));
+        let (from, to) = (
+            cache.entry::<Component>(&engine, &digest),
+            cache.entry::<Component>(&engine, &other),
+        );
         fs::copy(&from, &to).unwrap();
         fs::copy(
             from.with_extension(CHECK_EXTENSION),
             to.with_extension(CHECK_EXTENSION),
         )
         .unwrap();
-        assert!(cache.load(&engine, &other).is_none());
+        assert!(cache.load::<Component>(&engine, &other).is_none());
         assert!(!to.exists(), "the foreign entry is removed");
-        assert!(cache.load(&engine, &digest).is_some());
+        assert!(cache.load::<Component>(&engine, &digest).is_some());
     }
 
     #[test]
     fn an_entry_that_is_not_a_regular_file_is_refused() {
         let (dir, cache, engine, component, digest) = setup();
         cache.store(&engine, &digest, &component);
-        let path = cache.entry(&engine, &digest);
+        let path = cache.entry::<Component>(&engine, &digest);
         let elsewhere = dir.path().join("elsewhere.cwasm");
         fs::rename(&path, &elsewhere).unwrap();
         std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
-        assert!(cache.load(&engine, &digest).is_none());
+        assert!(cache.load::<Component>(&engine, &digest).is_none());
         assert!(
             fs::symlink_metadata(&path).is_err(),
             "the symlink is removed"
@@ -548,7 +627,7 @@ mod tests {
         fs::remove_file(&path).unwrap();
         fs::create_dir(&path).unwrap();
         assert!(path.with_extension(CHECK_EXTENSION).is_file());
-        assert!(cache.load(&engine, &digest).is_none());
+        assert!(cache.load::<Component>(&engine, &digest).is_none());
         assert!(!path.with_extension(CHECK_EXTENSION).exists());
     }
 
@@ -557,19 +636,24 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let (dir, cache, engine, component, digest) = setup();
         cache.store(&engine, &digest, &component);
-        assert!(cache.load(&engine, &digest).is_some());
+        assert!(cache.load::<Component>(&engine, &digest).is_some());
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
-        let refusal = cache.trusted(&cache.entry(&engine, &digest)).unwrap_err();
+        let refusal = cache
+            .trusted(&cache.entry::<Component>(&engine, &digest))
+            .unwrap_err();
         assert!(refusal.contains("writable by others"), "{refusal}");
-        assert!(cache.load(&engine, &digest).is_none());
+        assert!(cache.load::<Component>(&engine, &digest).is_none());
         let other = Sha256Digest([3; 32]);
         cache.store(&engine, &other, &component);
-        assert!(!cache.entry(&engine, &other).exists(), "nothing is written");
+        assert!(
+            !cache.entry::<Component>(&engine, &other).exists(),
+            "nothing is written"
+        );
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
-        let entry = cache.entry(&engine, &digest);
+        let entry = cache.entry::<Component>(&engine, &digest);
         fs::set_permissions(&entry, fs::Permissions::from_mode(0o666)).unwrap();
         assert!(
-            cache.load(&engine, &digest).is_none(),
+            cache.load::<Component>(&engine, &digest).is_none(),
             "nor an entry others can write"
         );
     }

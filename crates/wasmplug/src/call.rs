@@ -152,9 +152,15 @@ fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) ->
     }
     let guest_fault = match trap {
         Some(trap) => Some(trap.to_string()),
-        None => error
-            .downcast_ref::<ResourceTableError>()
-            .map(|e| format!("the plugin used a handle that is not its own ({e})")),
+        None => match error.downcast_ref::<ResourceTableError>() {
+            Some(e) => Some(format!(
+                "the plugin used a handle that is not its own ({e})"
+            )),
+            // Without the host's own interfaces, only WASI's functions and
+            // this crate's could have failed, on what the guest gave them.
+            None if !context.host_interfaces => Some(error.root_cause().to_string()),
+            None => None,
+        },
     };
     match guest_fault {
         Some(message) => Error::Trap {
@@ -165,7 +171,7 @@ fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) ->
                 .map(|b| bounded(b.to_string(), MAX_GUEST_MESSAGE)),
             stderr_tail: context.stderr.tail(),
         },
-        // Not a trap of the guest's code: a host function failed.
+        // Not the guest's code: one of the host's own interfaces failed.
         None => Error::Host {
             plugin,
             reason: format!("{error:#}"),

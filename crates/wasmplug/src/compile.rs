@@ -9,13 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmtime::Engine;
-use wasmtime::component::Component;
-
-use crate::cache::ArtifactCache;
+use crate::cache::{Artifact, ArtifactCache};
 use crate::engine::{Engines, Flavor};
 use crate::error::{Error, Result};
-use crate::source::ComponentBytes;
+use crate::source::{ComponentBytes, Sha256Digest};
 
 /// Reported around a compilation, which for large plugins takes seconds; a
 /// cache hit reports nothing.
@@ -53,54 +50,71 @@ pub(crate) struct Compiler<'a> {
     pub(crate) bounds: CompileBounds,
 }
 
+/// What is compiled: a component or a core module, its digest (what the
+/// cache binds the compiled artifact to) and where it came from.
+pub(crate) struct Wasm<'a> {
+    pub(crate) origin: &'a str,
+    pub(crate) bytes: &'a [u8],
+    pub(crate) digest: &'a Sha256Digest,
+}
+
+impl<'a> Wasm<'a> {
+    /// The component of `source`: as given, or its preview1 module wrapped.
+    pub(crate) fn component(source: &'a ComponentBytes) -> Self {
+        Wasm {
+            origin: &source.origin,
+            bytes: &source.bytes,
+            digest: &source.component_sha256,
+        }
+    }
+}
+
 impl Compiler<'_> {
-    /// The compiled component and the engine flavor it runs on.
+    /// The compiled component (or module) and the engine flavor it runs on.
     ///
     /// Flavors are tried cheapest first, each from the cache and then by
     /// compiling, so an engine is made only when the cheaper ones cannot
-    /// take the component: a cache miss costs one engine, not one per
-    /// flavor. An engine that cannot take the component refuses it while
-    /// validating, before any code generation; the last, most permissive
-    /// refusal is the one reported.
-    pub(crate) fn compile(
-        &self,
-        bytes: &ComponentBytes,
-        fuel: bool,
-    ) -> Result<(Flavor, Component)> {
+    /// take it: a cache miss costs one engine, not one per flavor. An
+    /// engine that cannot take the component refuses it while validating,
+    /// before any code generation; the last, most permissive refusal is the
+    /// one reported.
+    pub(crate) fn compile<A: Artifact>(&self, wasm: &Wasm<'_>, fuel: bool) -> Result<(Flavor, A)> {
         let mut started = None;
         let mut outcome = Err(Error::runtime_message("no engine to compile with"));
-        for flavor in Flavor::candidates(&bytes.bytes, fuel) {
+        for flavor in Flavor::candidates(wasm.bytes, fuel) {
             let engine = self.engines.get(flavor)?;
-            if let Some(component) = self
-                .cache
-                .and_then(|c| c.load(engine, &bytes.component_sha256))
-            {
-                outcome = Ok((flavor, component));
+            if let Some(compiled) = self.cache.and_then(|c| c.load::<A>(engine, wasm.digest)) {
+                outcome = Ok((flavor, compiled));
                 break;
             }
             if started.is_none() {
-                self.check_bounds(bytes)?;
+                self.check_bounds(wasm)?;
             }
             started.get_or_insert_with(|| {
                 self.notify(CompileEvent::Started {
-                    origin: &bytes.origin,
-                    size: bytes.bytes.len(),
+                    origin: wasm.origin,
+                    size: wasm.bytes.len(),
                 });
                 Instant::now()
             });
-            outcome = self.attempt(engine, bytes).map(|component| {
-                if let Some(cache) = self.cache {
-                    cache.store(engine, &bytes.component_sha256, &component);
-                }
-                (flavor, component)
-            });
+            outcome = A::compile(engine, wasm.bytes)
+                .map_err(|e| Error::InvalidComponent {
+                    origin: wasm.origin.to_string(),
+                    reason: format!("{e:#}"),
+                })
+                .map(|compiled| {
+                    if let Some(cache) = self.cache {
+                        cache.store(engine, wasm.digest, &compiled);
+                    }
+                    (flavor, compiled)
+                });
             if outcome.is_ok() {
                 break;
             }
         }
         if let Some(started) = started {
             self.notify(CompileEvent::Finished {
-                origin: &bytes.origin,
+                origin: wasm.origin,
                 elapsed: started.elapsed(),
             });
         }
@@ -108,29 +122,22 @@ impl Compiler<'_> {
     }
 
     /// Refuses a component larger than the bounds, before compiling it.
-    fn check_bounds(&self, bytes: &ComponentBytes) -> Result<()> {
+    fn check_bounds(&self, wasm: &Wasm<'_>) -> Result<()> {
         let too_large = |measure, actual, limit| Error::ComponentTooLarge {
-            origin: bytes.origin.clone(),
+            origin: wasm.origin.to_string(),
             measure,
             actual,
             limit,
         };
-        let size = bytes.bytes.len() as u64;
+        let size = wasm.bytes.len() as u64;
         if size > self.bounds.max_bytes {
             return Err(too_large("bytes", size, self.bounds.max_bytes));
         }
-        let functions = count_functions(&bytes.bytes);
+        let functions = count_functions(wasm.bytes);
         if functions > self.bounds.max_functions {
             return Err(too_large("functions", functions, self.bounds.max_functions));
         }
         Ok(())
-    }
-
-    fn attempt(&self, engine: &Engine, bytes: &ComponentBytes) -> Result<Component> {
-        Component::new(engine, &bytes.bytes).map_err(|e| Error::InvalidComponent {
-            origin: bytes.origin.clone(),
-            reason: format!("{e:#}"),
-        })
     }
 
     fn notify(&self, event: CompileEvent<'_>) {

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::cache::ArtifactCache;
 use crate::capability::{Capability, HostInterface, HostParts, StdioMode, registry};
+use crate::command::{Command, load_command};
 use crate::compile::{CompileBounds, CompileEvent, CompileObserver};
 use crate::engine::{EngineSettings, Engines};
 use crate::error::{Error, Result};
@@ -15,7 +16,7 @@ use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::plugin::{self, LoadRequest, ManifestSource, Plugin};
 use crate::policy::{Consent, Policy};
-use crate::source::ComponentBytes;
+use crate::source::WasmBytes;
 
 /// Creates the application's per-instance data.
 type DataFactory<T> = dyn Fn() -> T + Send + Sync;
@@ -222,17 +223,8 @@ impl<T: Send + 'static> Host<T> {
     /// Loads a component or preview1 module from a file, with the
     /// `plugin.toml` beside it if there is one.
     pub async fn load_file(&self, path: impl AsRef<Path>) -> Result<Plugin<T>> {
-        let path = path.as_ref();
-        let manifest = match Manifest::beside(path) {
-            Some(manifest) => ManifestSource::File(manifest),
-            None => ManifestSource::None,
-        };
-        self.load(LoadRequest {
-            bytes: ComponentBytes::from_file(path)?,
-            manifest,
-            default_name: file_stem(path),
-        })
-        .await
+        self.load(file_request(path.as_ref(), None)?, plugin::load)
+            .await
     }
 
     /// Loads a component with an explicit manifest file.
@@ -241,13 +233,8 @@ impl<T: Send + 'static> Host<T> {
         path: impl AsRef<Path>,
         manifest: impl AsRef<Path>,
     ) -> Result<Plugin<T>> {
-        let path = path.as_ref();
-        self.load(LoadRequest {
-            bytes: ComponentBytes::from_file(path)?,
-            manifest: ManifestSource::File(manifest.as_ref().to_path_buf()),
-            default_name: file_stem(path),
-        })
-        .await
+        let request = file_request(path.as_ref(), Some(manifest.as_ref()))?;
+        self.load(request, plugin::load).await
     }
 
     /// Loads a component from memory; `name` labels it in messages and logs
@@ -258,22 +245,52 @@ impl<T: Send + 'static> Host<T> {
         bytes: Vec<u8>,
         manifest: Option<Manifest>,
     ) -> Result<Plugin<T>> {
-        self.load(LoadRequest {
-            bytes: ComponentBytes::from_bytes(name, bytes)?,
-            manifest: manifest.map_or(ManifestSource::None, |m| ManifestSource::Given(Box::new(m))),
-            default_name: name.to_string(),
-        })
-        .await
+        self.load(bytes_request(name, bytes, manifest)?, plugin::load)
+            .await
     }
 
-    async fn load(&self, request: LoadRequest) -> Result<Plugin<T>> {
+    /// Loads a program to run for its exit status (see [`Command`]): a
+    /// `wasi:cli/run` component or a preview1 command module, with the
+    /// `plugin.toml` beside it if there is one.
+    pub async fn load_command(&self, path: impl AsRef<Path>) -> Result<Command<T>> {
+        self.load(file_request(path.as_ref(), None)?, load_command)
+            .await
+    }
+
+    /// Loads a program with an explicit manifest file.
+    pub async fn load_command_with_manifest(
+        &self,
+        path: impl AsRef<Path>,
+        manifest: impl AsRef<Path>,
+    ) -> Result<Command<T>> {
+        let request = file_request(path.as_ref(), Some(manifest.as_ref()))?;
+        self.load(request, load_command).await
+    }
+
+    /// Loads a program from memory; `name` labels it when there is no
+    /// manifest.
+    pub async fn load_command_bytes(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        manifest: Option<Manifest>,
+    ) -> Result<Command<T>> {
+        self.load(bytes_request(name, bytes, manifest)?, load_command)
+            .await
+    }
+
+    async fn load<L: Send + 'static>(
+        &self,
+        request: LoadRequest,
+        step: fn(Host<T>, LoadRequest) -> Result<L>,
+    ) -> Result<L> {
         let host = self.clone();
         // Compiling is CPU-bound: on tokio, keep it off the async workers;
         // elsewhere there is no blocking pool to move it to.
         if tokio::runtime::Handle::try_current().is_err() {
-            return plugin::load(host, request);
+            return step(host, request);
         }
-        tokio::task::spawn_blocking(move || plugin::load(host, request))
+        tokio::task::spawn_blocking(move || step(host, request))
             .await
             .map_err(|e| Error::runtime_message(format!("plugin loading was interrupted: {e}")))?
     }
@@ -324,6 +341,30 @@ impl<T: Send + 'static> Host<T> {
     pub fn cache(&self) -> Option<&ArtifactCache> {
         self.inner.cache.as_ref()
     }
+}
+
+/// A file to load, with its manifest: the one given, or the one beside it.
+fn file_request(path: &Path, manifest: Option<&Path>) -> Result<LoadRequest> {
+    let manifest = match manifest
+        .map(Path::to_path_buf)
+        .or_else(|| Manifest::beside(path))
+    {
+        Some(manifest) => ManifestSource::File(manifest),
+        None => ManifestSource::None,
+    };
+    Ok(LoadRequest {
+        bytes: WasmBytes::from_file(path)?,
+        manifest,
+        default_name: file_stem(path),
+    })
+}
+
+fn bytes_request(name: &str, bytes: Vec<u8>, manifest: Option<Manifest>) -> Result<LoadRequest> {
+    Ok(LoadRequest {
+        bytes: WasmBytes::from_bytes(name, bytes)?,
+        manifest: manifest.map_or(ManifestSource::None, |m| ManifestSource::Given(Box::new(m))),
+        default_name: name.to_string(),
+    })
 }
 
 fn file_stem(path: &Path) -> String {

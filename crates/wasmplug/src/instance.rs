@@ -20,9 +20,10 @@ use crate::capability::InstanceSetup;
 use crate::capability::stdio::{Channel, PluginOutput};
 use crate::dynamic::Signature;
 use crate::error::{Error, Result};
+use crate::host::HostInner;
 use crate::inspect::export_names;
 use crate::limits::{CallBudget, MemoryLimiter};
-use crate::plugin::Plugin;
+use crate::plugin::{Admitted, Plugin};
 use crate::store::{PluginContext, StoreData};
 use crate::text::{MAX_GUEST_MESSAGE, bounded};
 
@@ -44,15 +45,27 @@ type RunFunc<'a> = TypedFunc<(&'a str,), (Result<String, String>,)>;
 
 impl<T: Send + 'static> Instance<T> {
     pub(crate) async fn new(plugin: Plugin<T>, args: &[String]) -> Result<Self> {
-        let limits = plugin.inner.limits;
+        let limits = plugin.inner.admitted.limits;
         let runtime = plugin.host.tokio_for_call()?;
         // In `Inherit` mode the store starts tasks that drain the output.
         let mut store = match &runtime {
             Some(runtime) => {
                 let _entered = runtime.enter();
-                new_store(&plugin, args, false)?
+                new_store(
+                    &plugin.inner.admitted,
+                    &plugin.host.inner,
+                    plugin.engine(),
+                    args,
+                    false,
+                )?
             }
-            None => new_store(&plugin, args, false)?,
+            None => new_store(
+                &plugin.inner.admitted,
+                &plugin.host.inner,
+                plugin.engine(),
+                args,
+                false,
+            )?,
         };
         let pre = plugin.inner.pre.clone();
         let instance = guarded(&mut store, &limits, runtime, async |store| {
@@ -70,8 +83,14 @@ impl<T: Send + 'static> Instance<T> {
     }
 
     pub(crate) fn new_blocking(plugin: Plugin<T>, pre: InstancePre<StoreData<T>>) -> Result<Self> {
-        let mut store = new_store(&plugin, &[], true)?;
-        let limits = plugin.inner.limits;
+        let mut store = new_store(
+            &plugin.inner.admitted,
+            &plugin.host.inner,
+            plugin.engine(),
+            &[],
+            true,
+        )?;
+        let limits = plugin.inner.admitted.limits;
         let instance = guarded_blocking(&mut store, &limits, |store| pre.instantiate(store))?;
         Ok(Instance {
             plugin,
@@ -124,7 +143,7 @@ impl<T: Send + 'static> Instance<T> {
         call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
     ) -> Result<R> {
         self.check_callable(false)?;
-        let limits = self.plugin.inner.limits;
+        let limits = self.plugin.inner.admitted.limits;
         let runtime = self.plugin.host.tokio_for_call()?;
         let outcome = guarded(&mut self.store, &limits, runtime, call).await;
         self.discarded = outcome.is_err();
@@ -147,7 +166,7 @@ impl<T: Send + 'static> Instance<T> {
         call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
     ) -> Result<R> {
         self.check_callable(true)?;
-        let limits = self.plugin.inner.limits;
+        let limits = self.plugin.inner.admitted.limits;
         let outcome = guarded_blocking(&mut self.store, &limits, call);
         self.discarded = outcome.is_err();
         outcome
@@ -302,22 +321,22 @@ impl<T: Send + 'static> Instance<T> {
     }
 }
 
-/// A store for one instance of `plugin`, its WASI context set up by each
-/// capability, with its limiter and CPU budget. While the budget lasts,
-/// each epoch tick yields for an async call and continues for a `blocking`
-/// one.
-fn new_store<T: Send + 'static>(
-    plugin: &Plugin<T>,
+/// A store for one instance of `admitted` on `engine`, its WASI context set
+/// up by each capability, with its limiter and CPU budget. While the
+/// budget lasts, each epoch tick yields for an async call and continues for
+/// a `blocking` one.
+pub(crate) fn new_store<T: Send + 'static>(
+    admitted: &Admitted<T>,
+    host: &HostInner<T>,
+    engine: &wasmtime::Engine,
     args: &[String],
     blocking: bool,
 ) -> Result<Store<StoreData<T>>> {
-    let inner = &plugin.inner;
-    let host = &plugin.host.inner;
     let budget = Arc::new(CallBudget::default());
     let output =
-        |channel| PluginOutput::new(inner.name.clone(), channel, host.stdio, budget.clone());
+        |channel| PluginOutput::new(admitted.name.clone(), channel, host.stdio, budget.clone());
     let (stdout, stderr) = (output(Channel::Stdout), output(Channel::Stderr));
-    let argv: Vec<String> = std::iter::once(inner.name.to_string())
+    let argv: Vec<String> = std::iter::once(admitted.name.to_string())
         .chain(args.iter().cloned())
         .collect();
     let mut wasi = wasmtime_wasi::WasiCtxBuilder::new();
@@ -327,28 +346,33 @@ fn new_store<T: Send + 'static>(
         stdout: &stdout,
         stderr: &stderr,
     };
-    for capability in &inner.capabilities {
+    for capability in &admitted.capabilities {
         capability.prepare(&mut setup)?;
     }
+    let limits = admitted.limits;
     let context = PluginContext {
-        name: inner.name.clone(),
-        config: inner.config.clone(),
+        name: admitted.name.clone(),
+        host_interfaces: admitted
+            .grants
+            .permissions()
+            .any(|p| matches!(p, crate::permission::Permission::Interface { .. })),
+        config: admitted.config.clone(),
         budget: budget.clone(),
         stdout,
         stderr,
     };
     let data = StoreData::new(
-        wasi.build(),
-        MemoryLimiter::new(inner.limits.memory, budget.clone()),
+        wasi.build_p1(),
+        MemoryLimiter::new(limits.memory, budget.clone()),
         context,
         (host.new_data)(),
     );
-    let mut store = Store::new(plugin.engine(), data);
+    let mut store = Store::new(engine, data);
     store.limiter(|data| &mut data.limiter);
     // What the host takes from the guest in one call: wasmtime counts it
     // down afresh from this for every call and every host call.
-    store.set_hostcall_fuel(usize::try_from(inner.limits.transfer).unwrap_or(usize::MAX));
-    let cpu = inner.limits.cpu;
+    store.set_hostcall_fuel(usize::try_from(limits.transfer).unwrap_or(usize::MAX));
+    let cpu = limits.cpu;
     let next: fn(u64) -> UpdateDeadline = if blocking {
         UpdateDeadline::Continue
     } else {

@@ -40,6 +40,7 @@ mod bindings;
 mod cache;
 mod call;
 mod capability;
+mod command;
 mod compile;
 mod document;
 mod dynamic;
@@ -62,6 +63,7 @@ mod values;
 
 pub use cache::{ArtifactCache, CacheInfo};
 pub use capability::{HostInterface, ImportInfo, ImportStatus, LinkFn, StdioMode};
+pub use command::Command;
 pub use compile::{CompileEvent, CompileObserver};
 pub use error::{Error, Limit, Result, Source};
 pub use host::{Host, HostBuilder};
@@ -76,7 +78,7 @@ pub use plugin::Plugin;
 pub use policy::{
     Consent, ConsentAnswer, ConsentRequest, Consented, GrantStore, Grants, PluginIdentity, Policy,
 };
-pub use source::{ComponentBytes, Sha256Digest, SourceKind};
+pub use source::{ComponentBytes, Sha256Digest, SourceKind, WasmBytes};
 pub use store::StoreData;
 pub use text::{Untrusted, escape_control};
 pub use values::{from_json, parse_wave, to_json, to_wave};

@@ -386,6 +386,19 @@ impl ResourceLimiter for MemoryLimiter {
             (desired as u64).saturating_mul(TABLE_ELEMENT_BYTES),
         ))
     }
+
+    /// Growth the host could not give (a pool slot is full, or the system
+    /// is out of memory) is the memory limit too: the guest sees the same
+    /// refusal, and the same limit explains it.
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.budget.trip(Limit::Memory);
+        Ok(())
+    }
+
+    fn table_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.budget.trip(Limit::Memory);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,20 @@ pub enum SourceKind {
     Preview1Reactor,
 }
 
+/// A WebAssembly file as given: a component or a core module, checked to be
+/// one, and known by its SHA-256.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct WasmBytes {
+    /// Where the bytes came from, for messages: a path or a caller's label.
+    pub origin: String,
+    pub kind: SourceKind,
+    pub bytes: Vec<u8>,
+    /// The SHA-256 of the bytes (the file `sha256sum` reads): the plugin's
+    /// identity.
+    pub sha256: Sha256Digest,
+}
+
 /// The bytes of a component, ready to compile.
 #[derive(Clone)]
 #[non_exhaustive]
@@ -78,6 +92,17 @@ pub struct ComponentBytes {
     pub component_sha256: Sha256Digest,
 }
 
+impl fmt::Debug for WasmBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WasmBytes")
+            .field("origin", &self.origin)
+            .field("kind", &self.kind)
+            .field("len", &self.bytes.len())
+            .field("sha256", &self.sha256)
+            .finish()
+    }
+}
+
 impl fmt::Debug for ComponentBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ComponentBytes")
@@ -89,7 +114,7 @@ impl fmt::Debug for ComponentBytes {
     }
 }
 
-impl ComponentBytes {
+impl WasmBytes {
     /// Reads a `.wasm` file.
     pub fn from_file(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
@@ -110,48 +135,80 @@ impl ComponentBytes {
                 bytes.len()
             )));
         }
-        let sha256 = Sha256Digest::of(&bytes);
-        let (kind, bytes, component_sha256) = if Parser::is_component(&bytes) {
-            (SourceKind::Component, bytes, sha256)
+        let kind = if Parser::is_component(&bytes) {
+            SourceKind::Component
         } else if Parser::is_core_wasm(&bytes) {
-            let (kind, component) = componentize_preview1(&bytes).map_err(invalid)?;
-            let digest = Sha256Digest::of(&component);
-            (kind, component, digest)
+            if exports_start(&bytes).map_err(invalid)? {
+                SourceKind::Preview1Command
+            } else {
+                SourceKind::Preview1Reactor
+            }
         } else {
             return Err(invalid(
                 "unsupported WebAssembly version or layer in the header".into(),
             ));
         };
-        Ok(ComponentBytes {
+        Ok(WasmBytes {
+            sha256: Sha256Digest::of(&bytes),
             origin,
             kind,
             bytes,
-            sha256,
-            component_sha256,
+        })
+    }
+
+    /// The component these bytes are: themselves, or a preview1 module
+    /// wrapped with the adapter of this wasmtime release (the command
+    /// adapter for a module exporting `_start`, the reactor adapter
+    /// otherwise).
+    pub fn into_component(self) -> Result<ComponentBytes> {
+        let adapter = match self.kind {
+            SourceKind::Component => {
+                return Ok(ComponentBytes {
+                    component_sha256: self.sha256,
+                    origin: self.origin,
+                    kind: self.kind,
+                    bytes: self.bytes,
+                    sha256: self.sha256,
+                });
+            }
+            SourceKind::Preview1Command => WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+            SourceKind::Preview1Reactor => WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        };
+        let component = componentize_preview1(&self.bytes, adapter).map_err(|reason| {
+            Error::InvalidComponent {
+                origin: self.origin.clone(),
+                reason,
+            }
+        })?;
+        Ok(ComponentBytes {
+            component_sha256: Sha256Digest::of(&component),
+            origin: self.origin,
+            kind: self.kind,
+            bytes: component,
+            sha256: self.sha256,
         })
     }
 }
 
-/// Wraps a preview1 core module into a component.
-fn componentize_preview1(module: &[u8]) -> std::result::Result<(SourceKind, Vec<u8>), String> {
-    let is_command = exports_start(module)?;
-    let (kind, adapter) = if is_command {
-        (
-            SourceKind::Preview1Command,
-            WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
-        )
-    } else {
-        (
-            SourceKind::Preview1Reactor,
-            WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-        )
-    };
-    let component = wit_component::ComponentEncoder::default()
+impl ComponentBytes {
+    /// Reads a `.wasm` file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        WasmBytes::from_file(path)?.into_component()
+    }
+
+    /// Takes bytes from memory; `origin` names them in messages.
+    pub fn from_bytes(origin: impl Into<String>, bytes: Vec<u8>) -> Result<Self> {
+        WasmBytes::from_bytes(origin, bytes)?.into_component()
+    }
+}
+
+/// Wraps a preview1 core module into a component with `adapter`.
+fn componentize_preview1(module: &[u8], adapter: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    wit_component::ComponentEncoder::default()
         .module(module)
         .and_then(|e| e.adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, adapter))
         .and_then(|e| e.validate(true).encode())
-        .map_err(|e| format!("a core module that cannot be turned into a component: {e:#}"))?;
-    Ok((kind, component))
+        .map_err(|e| format!("a core module that cannot be turned into a component: {e:#}"))
 }
 
 /// Whether a core module exports `_start`, reading it to the end so that a

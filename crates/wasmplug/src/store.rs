@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::{WasiCtxView, WasiView};
 
 use crate::capability::stdio::{PluginOutput, line_cost};
 use crate::limits::{CallBudget, MemoryLimiter};
@@ -13,6 +14,9 @@ use crate::limits::{CallBudget, MemoryLimiter};
 /// Per-instance facts shared with host functions and output streams.
 pub(crate) struct PluginContext {
     pub(crate) name: Arc<str>,
+    /// Whether the host's own interfaces are linked: only they fail as the
+    /// host's fault; WASI's functions fail on what the guest gave them.
+    pub(crate) host_interfaces: bool,
     pub(crate) config: Arc<BTreeMap<String, String>>,
     pub(crate) budget: Arc<CallBudget>,
     pub(crate) stdout: PluginOutput,
@@ -30,8 +34,10 @@ impl PluginContext {
 /// The data of a plugin instance's store. Host interfaces reach the
 /// application's own per-instance state through [`StoreData::host_mut`].
 pub struct StoreData<T> {
-    wasi: WasiCtx,
-    table: ResourceTable,
+    /// WASI's context and resource table, with the state its preview1
+    /// functions keep (a few bytes until a preview1 module uses them), so
+    /// that components and preview1 modules run on the same store data.
+    wasi: WasiP1Ctx,
     pub(crate) limiter: MemoryLimiter,
     context: PluginContext,
     host: T,
@@ -39,14 +45,13 @@ pub struct StoreData<T> {
 
 impl<T> StoreData<T> {
     pub(crate) fn new(
-        wasi: WasiCtx,
+        wasi: WasiP1Ctx,
         limiter: MemoryLimiter,
         context: PluginContext,
         host: T,
     ) -> Self {
         StoreData {
             wasi,
-            table: ResourceTable::new(),
             limiter,
             context,
             host,
@@ -70,7 +75,12 @@ impl<T> StoreData<T> {
 
     /// The resource table, for host interfaces that hand out resources.
     pub fn table(&mut self) -> &mut ResourceTable {
-        &mut self.table
+        self.wasi.ctx().table
+    }
+
+    /// WASI as preview1 modules see it.
+    pub(crate) fn preview1(&mut self) -> &mut WasiP1Ctx {
+        &mut self.wasi
     }
 
     pub(crate) fn context(&self) -> &PluginContext {
@@ -80,9 +90,6 @@ impl<T> StoreData<T> {
 
 impl<T: Send> WasiView for StoreData<T> {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
+        self.wasi.ctx()
     }
 }

@@ -29,14 +29,9 @@ pub(super) fn build(project: &Project, wit: &Wit) -> Result<Vec<u8>> {
     })?;
     let sources = sources(project.dir())?;
     let core = project.work_dir()?.join("core.wasm");
-    let (clang, sysroot) = clang()?;
-    let mut command = Command::new(clang);
-    command.args(sysroot);
+    let mut command = wasi_clang()?;
     run(command
         .current_dir(project.dir())
-        // Debian's wasi-libc is a wasip1 snapshot that only knows this
-        // triple; the adapter maps wasip1 onto WASI 0.2 afterwards.
-        .arg("--target=wasm32-wasi")
         // A library the host calls into: `_initialize` instead of `_start`,
         // which the component runs at instantiation (C constructors too).
         .arg("-mexec-model=reactor")
@@ -69,8 +64,17 @@ fn sources(project: &Path) -> Result<Vec<PathBuf>> {
     Ok(sources)
 }
 
-/// clang from `$WASI_SDK_PATH` with its sysroot, or the system clang with
-/// the system wasi-libc.
+/// clang for WASI preview 1 (`--target=wasm32-wasi`): Debian's wasi-libc is
+/// a wasip1 snapshot that only knows this triple; for plugins the adapter
+/// maps wasip1 onto WASI 0.2 afterwards. From `$WASI_SDK_PATH` with its
+/// sysroot, or the system clang with the system wasi-libc.
+pub fn wasi_clang() -> Result<Command> {
+    let (clang, sysroot) = clang()?;
+    let mut command = Command::new(clang);
+    command.args(sysroot).arg("--target=wasm32-wasi");
+    Ok(command)
+}
+
 fn clang() -> Result<(PathBuf, Vec<OsString>)> {
     let Some(sdk) = std::env::var_os("WASI_SDK_PATH").map(PathBuf::from) else {
         return Ok((require("clang", &[], Language::C, INSTALL)?, Vec::new()));

@@ -1,6 +1,6 @@
 //! One module per language: how its sources become a component.
 
-mod c;
+pub(crate) mod c;
 pub(crate) mod go;
 mod js;
 mod python;

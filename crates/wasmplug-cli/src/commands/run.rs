@@ -1,5 +1,5 @@
-//! `wasmplug run`: run a `wasi:cli/run` component or a preview1 command like
-//! `wasmtime run`, with the guest's exit code.
+//! `wasmplug run`: run a `wasi:cli/run` component or a preview1 command as
+//! `wasmtime run` does, with the guest's exit status, under the sandbox.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,8 +21,10 @@ pub struct Run {
     args: Vec<String>,
 }
 
-/// The export every command component has.
-const RUN_EXPORT: &str = "wasi:cli/run#run";
+/// The status `wasmtime run` exits with when the guest traps: that of a
+/// process killed by SIGABRT. wasmplug uses it for the limits too, which
+/// stop the guest as a trap would.
+const TRAPPED: u8 = 134;
 
 impl Run {
     pub async fn execute(self) -> anyhow::Result<ExitCode> {
@@ -30,18 +32,34 @@ impl Run {
             stdio: StdioMode::Inherit,
             stdin: true,
         })?;
-        let plugin = self.options.load(&host, &self.file).await?;
-        let mut instance = plugin.instantiate_with_args(&self.args).await?;
-        match instance.call_wave(RUN_EXPORT, &[]).await {
-            Ok(_) => Ok(ExitCode::SUCCESS),
-            Err(Error::Exit { code, .. }) => Ok(exit_code(code)),
-            Err(Error::Guest { .. }) => Ok(ExitCode::FAILURE),
-            Err(error) => Err(error.into()),
+        let command = match &self.options.manifest {
+            Some(manifest) => {
+                host.load_command_with_manifest(&self.file, manifest)
+                    .await?
+            }
+            None => host.load_command(&self.file).await?,
+        };
+        for refusal in command.grants().refused() {
+            tracing::warn!(plugin = command.name(), "not granted: {refusal}");
+        }
+        match command.run(&self.args).await {
+            Ok(code) => Ok(exit_code(code)),
+            Err(error) => {
+                let code = match error {
+                    Error::Trap { .. } | Error::LimitExceeded { .. } | Error::Deadline { .. } => {
+                        ExitCode::from(TRAPPED)
+                    }
+                    _ => ExitCode::FAILURE,
+                };
+                crate::report(&error.into());
+                Ok(code)
+            }
         }
     }
 }
 
-/// The guest's status as the process's; statuses outside 0..=255 become 1.
+/// The guest's status as the process's, its low eight bits as the system
+/// keeps them (as `wasmtime run` passes it to `exit`).
 fn exit_code(code: i32) -> ExitCode {
-    u8::try_from(code).map_or(ExitCode::FAILURE, ExitCode::from)
+    ExitCode::from(code as u8)
 }

@@ -1,8 +1,10 @@
 //! The `wasmplug` command as a user runs it, in one test binary: calls,
-//! runs and checks (`cli`), permissions and consent (`consent`), and
+//! runs and checks (`cli`), the corpus of WASI programs `run` must run as
+//! `wasmtime run` does (`commands`), permissions and consent (`consent`), and
 //! `wasmplug new` and `build` in every language (`new_and_build`).
 
 mod cli;
+mod commands;
 mod consent;
 mod new_and_build;
 

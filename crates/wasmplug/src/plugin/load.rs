@@ -4,6 +4,7 @@
 //! take it from the cache), match every import to the capability that
 //! provides it, and link it once, ready to instantiate many times.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -15,7 +16,7 @@ use super::{Plugin, PluginInner};
 use crate::capability::{
     Capability, Import, ImportInfo, ImportStatus, LinkMode, PluginCapability, unversioned,
 };
-use crate::compile::Compiler;
+use crate::compile::{Compiler, Wasm};
 use crate::engine::Flavor;
 use crate::error::{Error, Result};
 use crate::host::{Host, HostInner};
@@ -23,7 +24,7 @@ use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::permission::{Party, Permission, Request};
 use crate::policy::{Grants, PluginIdentity, decide};
-use crate::source::ComponentBytes;
+use crate::source::{SourceKind, WasmBytes};
 use crate::store::StoreData;
 
 /// Where a plugin's manifest comes from.
@@ -34,7 +35,7 @@ pub(crate) enum ManifestSource {
 }
 
 pub(crate) struct LoadRequest {
-    pub(crate) bytes: ComponentBytes,
+    pub(crate) bytes: WasmBytes,
     pub(crate) manifest: ManifestSource,
     /// The name used when there is no manifest.
     pub(crate) default_name: String,
@@ -47,18 +48,42 @@ const DEFAULT_WORLD: &str = "wasmplug:plugin/plugin";
 /// Why a request was made for a plugin without a manifest.
 const IMPLIED_REASON: &str = "no manifest: asks for what the host gives every plugin";
 
-pub(crate) fn load<T: Send + 'static>(host: Host<T>, request: LoadRequest) -> Result<Plugin<T>> {
-    let settings = &*host.inner;
-    let manifest = match request.manifest {
+/// What the pipeline has decided about a plugin before it compiles
+/// anything: who it is, what it gets, its limits and each capability as it
+/// has them. Plugins and commands share it.
+pub(crate) struct Admitted<T: 'static> {
+    pub(crate) name: Arc<str>,
+    pub(crate) identity: PluginIdentity,
+    pub(crate) origin: String,
+    pub(crate) kind: SourceKind,
+    pub(crate) size: usize,
+    pub(crate) manifest: Option<Manifest>,
+    pub(crate) requested: Vec<Request>,
+    pub(crate) grants: Grants,
+    pub(crate) limits: Limits,
+    /// Its manifest's configuration, with the host's over it.
+    pub(crate) config: Arc<BTreeMap<String, String>>,
+    /// Each capability as this plugin has it, in the registry's order.
+    pub(crate) capabilities: Vec<Box<dyn PluginCapability<T>>>,
+}
+
+/// The steps before compiling: read the manifest, know the plugin, decide
+/// what it gets, set its limits.
+pub(crate) fn admit<T: Send + 'static>(
+    settings: &HostInner<T>,
+    bytes: &WasmBytes,
+    manifest: ManifestSource,
+    default_name: String,
+) -> Result<Admitted<T>> {
+    let manifest = match manifest {
         ManifestSource::File(path) => Some(Manifest::from_file(&path)?),
         ManifestSource::Given(manifest) => Some(*manifest),
         ManifestSource::None => None,
     };
-    let bytes = request.bytes;
     let identity = PluginIdentity {
         name: manifest
             .as_ref()
-            .map_or(request.default_name, |m| m.plugin.name.clone()),
+            .map_or(default_name, |m| m.plugin.name.clone()),
         version: manifest.as_ref().map(|m| m.plugin.version.clone()),
         sha256: bytes.sha256,
     };
@@ -80,41 +105,15 @@ pub(crate) fn load<T: Send + 'static>(host: Host<T>, request: LoadRequest) -> Re
         .iter()
         .map(|c| c.for_plugin(&grants))
         .collect::<Result<Vec<_>>>()?;
-    let (flavor, component) = Compiler {
-        engines: &settings.engines,
-        cache: settings.cache.as_ref(),
-        observer: settings.on_compile.as_ref(),
-        bounds: settings.bounds,
-    }
-    .compile(&bytes, limits.fuel.is_some())?;
-    let engine = component.engine();
-    let name: Arc<str> = identity.name.as_str().into();
-    let (imports, import_infos) = match_imports(
-        &component,
-        &settings.registry,
-        &capabilities,
-        &name,
-        &grants,
-    )?;
-    if let Some(world) = manifest.as_ref().and_then(|m| m.plugin.world.as_deref()) {
-        check_world(&name, world, &component)?;
-    }
-    let blocking_refusal = blocking_refusal(&capabilities, flavor);
-    let mode = LinkMode {
-        blocking: false,
-        concurrent: flavor.concurrent,
-    };
-    let pre = instance_pre(engine, &capabilities, mode, &imports, &component, &name)?;
     let mut config = manifest
         .as_ref()
         .map(|m| m.config.clone())
         .unwrap_or_default();
     config.extend(settings.config.clone());
-    tracing::debug!(plugin = %name, sha256 = %bytes.sha256, "plugin loaded");
-    let inner = PluginInner {
-        name,
+    Ok(Admitted {
+        name: identity.name.as_str().into(),
         identity,
-        origin: bytes.origin,
+        origin: bytes.origin.clone(),
         kind: bytes.kind,
         size: bytes.bytes.len(),
         manifest,
@@ -123,9 +122,74 @@ pub(crate) fn load<T: Send + 'static>(host: Host<T>, request: LoadRequest) -> Re
         limits,
         config: Arc::new(config),
         capabilities,
+    })
+}
+
+impl<T: 'static> Admitted<T> {
+    /// A failure to link the plugin's imports.
+    pub(crate) fn link_error(&self, e: wasmtime::Error) -> Error {
+        Error::Link {
+            plugin: self.name.to_string(),
+            reason: format!("{e:#}"),
+            source: Some(e.into_boxed_dyn_error()),
+        }
+    }
+
+    /// Why a plugin cannot take blocking calls, if it cannot: each
+    /// capability that could make a call wait where no deadline can stop
+    /// it says so, as does an engine with component-model concurrency.
+    pub(crate) fn blocking_refusal(&self, flavor: Flavor) -> Option<String> {
+        let mut waits: Vec<&str> = self.capabilities.iter().filter_map(|c| c.waits()).collect();
+        if flavor.concurrent {
+            waits.push("component-model async");
+        }
+        (!waits.is_empty()).then(|| format!("it uses {}, which may wait", waits.join(", ")))
+    }
+
+    pub(crate) fn compiler<'a>(&self, settings: &'a HostInner<T>) -> Compiler<'a> {
+        Compiler {
+            engines: &settings.engines,
+            cache: settings.cache.as_ref(),
+            observer: settings.on_compile.as_ref(),
+            bounds: settings.bounds,
+        }
+    }
+}
+
+pub(crate) fn load<T: Send + 'static>(host: Host<T>, request: LoadRequest) -> Result<Plugin<T>> {
+    let settings = &*host.inner;
+    let admitted = admit(
+        settings,
+        &request.bytes,
+        request.manifest,
+        request.default_name,
+    )?;
+    let bytes = request.bytes.into_component()?;
+    let (flavor, component) = admitted
+        .compiler(settings)
+        .compile::<Component>(&Wasm::component(&bytes), admitted.limits.fuel.is_some())?;
+    let engine = component.engine();
+    let (imports, import_infos) = match_imports(&component, &settings.registry, &admitted)?;
+    if let Some(world) = admitted
+        .manifest
+        .as_ref()
+        .and_then(|m| m.plugin.world.as_deref())
+    {
+        check_world(&admitted.name, world, &component)?;
+    }
+    let blocking_refusal = admitted.blocking_refusal(flavor);
+    let mode = LinkMode {
+        blocking: false,
+        concurrent: flavor.concurrent,
+    };
+    let pre = instance_pre(engine, &admitted, mode, &imports, &component)?;
+    tracing::debug!(plugin = %admitted.name, sha256 = %bytes.sha256, "plugin loaded");
+    let inner = PluginInner {
+        admitted,
         imports,
         import_infos,
         component,
+        flavor,
         pre,
         blocking_refusal,
         blocking_pre: OnceLock::new(),
@@ -182,10 +246,10 @@ fn limits<T: 'static>(
 fn match_imports<T: 'static>(
     component: &Component,
     registry: &[Box<dyn Capability<T>>],
-    capabilities: &[Box<dyn PluginCapability<T>>],
-    plugin: &str,
-    grants: &Grants,
+    admitted: &Admitted<T>,
 ) -> Result<(Vec<Import>, Vec<ImportInfo>)> {
+    let (capabilities, plugin, grants) =
+        (&admitted.capabilities, &*admitted.name, &admitted.grants);
     let engine = component.engine();
     let mut imports = Vec::new();
     let mut infos = Vec::new();
@@ -264,37 +328,19 @@ fn denied(plugin: &str, permission: &Permission, grants: &Grants) -> Error {
 /// component against them once, for all its instances.
 pub(crate) fn instance_pre<T: Send + 'static>(
     engine: &Engine,
-    capabilities: &[Box<dyn PluginCapability<T>>],
+    admitted: &Admitted<T>,
     mode: LinkMode,
     imports: &[Import],
     component: &Component,
-    plugin: &str,
 ) -> Result<InstancePre<StoreData<T>>> {
-    let link_error = |e: wasmtime::Error| Error::Link {
-        plugin: plugin.to_string(),
-        reason: format!("{e:#}"),
-        source: Some(e.into_boxed_dyn_error()),
-    };
+    let link_error = |e: wasmtime::Error| admitted.link_error(e);
     let mut linker = Linker::new(engine);
-    for capability in capabilities {
+    for capability in &admitted.capabilities {
         capability
             .link(&mut linker, mode, imports)
             .map_err(link_error)?;
     }
     linker.instantiate_pre(component).map_err(link_error)
-}
-
-/// Why a plugin cannot take blocking calls, if it cannot: each capability
-/// that could make a call wait where no deadline can stop it says so.
-fn blocking_refusal<T: 'static>(
-    capabilities: &[Box<dyn PluginCapability<T>>],
-    flavor: Flavor,
-) -> Option<String> {
-    let mut waits: Vec<&str> = capabilities.iter().filter_map(|c| c.waits()).collect();
-    if flavor.concurrent {
-        waits.push("component-model async");
-    }
-    (!waits.is_empty()).then(|| format!("it uses {}, which may wait", waits.join(", ")))
 }
 
 fn check_world(plugin: &str, world: &str, component: &Component) -> Result<()> {

@@ -3,12 +3,12 @@
 
 mod load;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use wasmtime::component::{Component, InstancePre};
 
-use crate::capability::{Import, ImportInfo, LinkMode, PluginCapability};
+use crate::capability::{Import, ImportInfo, LinkMode};
+use crate::engine::Flavor;
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::instance::Instance;
@@ -20,7 +20,7 @@ use crate::policy::{Grants, PluginIdentity};
 use crate::source::{Sha256Digest, SourceKind};
 use crate::store::StoreData;
 
-pub(crate) use load::{LoadRequest, ManifestSource, load};
+pub(crate) use load::{Admitted, LoadRequest, ManifestSource, admit, load};
 
 /// A plugin ready to run. Cheap to clone and safe to share across threads.
 pub struct Plugin<T: 'static = ()> {
@@ -38,21 +38,13 @@ impl<T: 'static> Clone for Plugin<T> {
 }
 
 pub(crate) struct PluginInner<T: 'static> {
-    pub(crate) name: Arc<str>,
-    pub(crate) identity: PluginIdentity,
-    pub(crate) origin: String,
-    pub(crate) kind: SourceKind,
-    pub(crate) size: usize,
-    pub(crate) manifest: Option<Manifest>,
-    pub(crate) requested: Vec<Request>,
-    pub(crate) grants: Grants,
-    pub(crate) limits: Limits,
-    pub(crate) config: Arc<BTreeMap<String, String>>,
-    /// Each capability as this plugin has it, in the registry's order.
-    pub(crate) capabilities: Vec<Box<dyn PluginCapability<T>>>,
+    /// Who it is, what it got, its limits and capabilities.
+    pub(crate) admitted: Admitted<T>,
     pub(crate) imports: Vec<Import>,
     pub(crate) import_infos: Vec<ImportInfo>,
     pub(crate) component: Component,
+    /// What its engine supports.
+    pub(crate) flavor: Flavor,
     pub(crate) pre: InstancePre<StoreData<T>>,
     /// Why blocking calls are not possible, if they are not.
     pub(crate) blocking_refusal: Option<String>,
@@ -98,11 +90,10 @@ impl<T: Send + 'static> Plugin<T> {
                 };
                 load::instance_pre(
                     self.engine(),
-                    &inner.capabilities,
+                    &inner.admitted,
                     mode,
                     &inner.imports,
                     &inner.component,
-                    &inner.name,
                 )
                 .map_err(|e| e.to_string())
             })
@@ -156,47 +147,47 @@ impl<T: Send + 'static> Plugin<T> {
 impl<T: 'static> Plugin<T> {
     /// The plugin's name: from its manifest, or else its file name.
     pub fn name(&self) -> &str {
-        &self.inner.name
+        &self.inner.admitted.name
     }
 
     /// Who the plugin is: name, version and the SHA-256 of its file as
     /// given, as consent is remembered.
     pub fn identity(&self) -> &PluginIdentity {
-        &self.inner.identity
+        &self.inner.admitted.identity
     }
 
     /// The SHA-256 of the plugin's file as given, its identity.
     pub fn sha256(&self) -> Sha256Digest {
-        self.inner.identity.sha256
+        self.inner.admitted.identity.sha256
     }
 
     /// The component's size in bytes.
     pub fn size(&self) -> usize {
-        self.inner.size
+        self.inner.admitted.size
     }
 
     /// Where it was loaded from.
     pub fn origin(&self) -> &str {
-        &self.inner.origin
+        &self.inner.admitted.origin
     }
 
     /// Whether it was a component or a wrapped preview1 module.
     pub fn source_kind(&self) -> SourceKind {
-        self.inner.kind
+        self.inner.admitted.kind
     }
 
     pub fn manifest(&self) -> Option<&Manifest> {
-        self.inner.manifest.as_ref()
+        self.inner.admitted.manifest.as_ref()
     }
 
     /// What the plugin asked for (its manifest's, or the implied requests).
     pub fn requested(&self) -> &[Request] {
-        &self.inner.requested
+        &self.inner.admitted.requested
     }
 
     /// What it was given, and what was refused by whom.
     pub fn grants(&self) -> &Grants {
-        &self.inner.grants
+        &self.inner.admitted.grants
     }
 
     /// Every import, with the capability that provides it and what it gives.
@@ -206,7 +197,7 @@ impl<T: 'static> Plugin<T> {
 
     /// The limits each call runs under.
     pub fn limits(&self) -> &Limits {
-        &self.inner.limits
+        &self.inner.admitted.limits
     }
 
     /// Why blocking calls cannot be made on this plugin, if they cannot.
