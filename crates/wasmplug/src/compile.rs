@@ -4,7 +4,9 @@
 //! Compiling is bounded: Cranelift's time and memory grow with a
 //! component's code, so a component larger than the host's bounds (in
 //! bytes, or in functions, which a small file can hold hundreds of
-//! thousands of) is refused before any code is generated.
+//! thousands of) is refused before any code is generated. So is one that
+//! does not validate: wasmtime checks function bodies only while
+//! generating their code, and would do so once for every engine flavor.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::cache::{Artifact, ArtifactCache};
 use crate::engine::{Engines, Flavor};
 use crate::error::{Error, Result};
-use crate::source::{ComponentBytes, Sha256Digest};
+use crate::source::{ComponentBytes, Sha256Digest, validate};
 
 /// Reported around a compilation, which for large plugins takes seconds; a
 /// cache hit reports nothing.
@@ -74,10 +76,9 @@ impl Compiler<'_> {
     ///
     /// Flavors are tried cheapest first, each from the cache and then by
     /// compiling, so an engine is made only when the cheaper ones cannot
-    /// take it: a cache miss costs one engine, not one per flavor. An
-    /// engine that cannot take the component refuses it while validating,
-    /// before any code generation; the last, most permissive refusal is the
-    /// one reported.
+    /// take it: a cache miss costs one engine, not one per flavor. Bytes
+    /// that no engine could take are refused before the first compile; of
+    /// the engines' own refusals, the last, most permissive, is reported.
     pub(crate) fn compile<A: Artifact>(&self, wasm: &Wasm<'_>, fuel: bool) -> Result<(Flavor, A)> {
         let mut started = None;
         let mut outcome = Err(Error::runtime_message("no engine to compile with"));
@@ -89,6 +90,7 @@ impl Compiler<'_> {
             }
             if started.is_none() {
                 self.check_bounds(wasm)?;
+                validate(wasm.origin, wasm.bytes)?;
             }
             started.get_or_insert_with(|| {
                 self.notify(CompileEvent::Started {

@@ -7,7 +7,7 @@ use wit_parser::decoding::DecodedWasm;
 use wit_parser::{Resolve, WorldItem, WorldKey};
 
 use crate::error::{Error, Result};
-use crate::source::ComponentBytes;
+use crate::source::{ComponentBytes, validate};
 
 /// A component described for people and tools.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -28,6 +28,7 @@ pub fn inspect(source: &ComponentBytes) -> Result<Inspection> {
         origin: source.origin.clone(),
         reason: format!("{e:#}"),
     };
+    validate(&source.origin, &source.bytes)?;
     let DecodedWasm::Component(resolve, world) =
         wit_parser::decoding::decode(&source.bytes).map_err(invalid)?
     else {

@@ -202,6 +202,21 @@ impl ComponentBytes {
     }
 }
 
+/// Refuses bytes that are not valid WebAssembly under any feature, before
+/// they reach a decoder or compiler that trusts what they declare: WIT
+/// decoding allocates the sizes a section claims, and wasmtime checks
+/// function bodies only while generating their code. Milliseconds for
+/// megabytes (60 ms for an 18 MB Python component).
+pub(crate) fn validate(origin: &str, bytes: &[u8]) -> Result<()> {
+    wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
+        .validate_all(bytes)
+        .map(drop)
+        .map_err(|e| Error::InvalidComponent {
+            origin: origin.to_string(),
+            reason: e.to_string(),
+        })
+}
+
 /// Wraps a preview1 core module into a component with `adapter`.
 fn componentize_preview1(module: &[u8], adapter: &[u8]) -> std::result::Result<Vec<u8>, String> {
     wit_component::ComponentEncoder::default()

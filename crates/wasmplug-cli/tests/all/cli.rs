@@ -2,11 +2,11 @@
 //! one-line cause on failure.
 
 use std::path::Path;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use wasmplug_tests::{guest, guest_for, staged};
 
-use super::{assert_success, stderr, stdout, wasmplug_in};
+use super::{assert_success, isolate, stderr, stdout, wasmplug_in};
 
 fn wasmplug(args: &[&str]) -> Output {
     wasmplug_in(Path::new("."), args)
@@ -215,6 +215,28 @@ fn inspect_shows_wit_hash_and_manifest() {
         &wasmplug(&["inspect", "Cargo.toml"]),
         "not a valid WebAssembly component",
     );
+}
+
+/// Found by fuzzing: decoding a component's WIT trusted the sizes it
+/// declares, so 19 bytes claiming a 2 GiB section made `inspect` allocate
+/// 2 GiB. Under a 1 GiB address-space limit that was an abort; now the
+/// bytes are validated first and refused at once.
+#[test]
+fn inspect_refuses_a_section_larger_than_its_file_without_allocating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("claims.wasm");
+    let mut bytes = b"\0asm\x0d\x00\x01\x00".to_vec();
+    // A custom section of 0x7fff0000 bytes (LEB128), then its name.
+    bytes.extend([0x00, 0x80, 0x80, 0xfc, 0xff, 0x07, 0x04]);
+    bytes.extend(b"name");
+    std::fs::write(&file, &bytes).unwrap();
+    let output = isolate(&mut Command::new("prlimit"))
+        .arg(format!("--as={}", 1u64 << 30))
+        .arg(env!("CARGO_BIN_EXE_wasmplug"))
+        .args(["inspect", path(&file)])
+        .output()
+        .expect("running wasmplug under prlimit (util-linux)");
+    assert_one_line_error(&output, "not a valid WebAssembly component");
 }
 
 #[test]
