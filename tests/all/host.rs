@@ -157,6 +157,79 @@ async fn dynamic_calls_take_and_give_wave_and_json() {
     );
 }
 
+/// The echo fixture (also the fuzz target `dynamic_call`'s) gives back
+/// what it is given: values of every kind a world can hold come back the
+/// same through WAVE, and a resource is made and used by name.
+#[tokio::test]
+async fn rich_values_round_trip_through_dynamic_calls() {
+    use wasmplug::Value;
+    use wasmplug::wasmtime::component::Val;
+
+    let host = host(Policy::default());
+    let plugin = host.load_file(guest("echo")).await.unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("echo-bytes", &["[0, 255, 7]"]),
+        ("echo-string", &[r#""tab\t, quote \" and 🦀""#]),
+        (
+            "echo-scalars",
+            &[
+                "{a: true, b: -128, c: 255, d: -32768, e: 65535, f: -1, g: 4294967295, \
+               h: -9223372036854775808, i: 18446744073709551615, j: nan, k: -inf, l: '\u{10ffff}'}",
+            ],
+        ),
+        ("echo-shape", &["square({x: -1, y: 2, label: \"p\"})"]),
+        ("echo-color", &["blue"]),
+        ("echo-access", &["{read, execute}"]),
+        ("echo-option", &["some([{x: 0, y: 0, label: \"\"}])"]),
+        ("echo-result", &["ok(\"fine\")"]),
+        ("echo-tuple", &["(1, -2, 'x', false)"]),
+        ("echo-nested", &["[[], [\"a\", \"b\"]]"]),
+    ];
+    for (export, args) in cases {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let results = instance.call_wave(export, &args).await.unwrap();
+        let again = instance.call_wave(export, &results).await.unwrap();
+        assert_eq!(results, again, "{export}: {args:?}");
+        assert_eq!(results.len(), 1, "{export}");
+    }
+    let many = instance
+        .call_wave("echo-many", &["7".into(), "\"seven\"".into(), "[7]".into()])
+        .await
+        .unwrap();
+    assert_eq!(many, [r#"(7, "seven", [7])"#]);
+    // A plugin's `err` is its refusal, as ever with text calls.
+    let err = instance
+        .call_wave("echo-result", &["err(green)".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Guest { message, .. } if message == "green"),
+        "{err:?}"
+    );
+    let color = instance
+        .call_json("echo-color", &[serde_json::json!("red")])
+        .await
+        .unwrap();
+    assert_eq!(color, serde_json::json!("red"));
+
+    let counter = instance
+        .call_values(
+            "wasmplug:echo/counters#[constructor]counter",
+            &[Value::Other(Val::U32(40))],
+        )
+        .await
+        .unwrap();
+    let added = instance
+        .call_values(
+            "wasmplug:echo/counters#[method]counter.add",
+            &[counter[0].clone(), Value::Other(Val::U32(2))],
+        )
+        .await
+        .unwrap();
+    assert_eq!(added, [Value::Other(Val::U32(42))]);
+}
+
 #[tokio::test]
 async fn an_instance_keeps_state_and_a_fresh_one_does_not() {
     let host = host(Policy::default());
