@@ -91,14 +91,12 @@ impl Compiler<'_> {
             if started.is_none() {
                 self.check_bounds(wasm)?;
                 validate(wasm.origin, wasm.bytes)?;
-            }
-            started.get_or_insert_with(|| {
                 self.notify(CompileEvent::Started {
                     origin: wasm.origin,
                     size: wasm.bytes.len(),
                 });
-                Instant::now()
-            });
+                started = Some(Instant::now());
+            }
             outcome = A::compile(engine, wasm.bytes)
                 .map_err(|e| Error::InvalidComponent {
                     origin: wasm.origin.to_string(),
