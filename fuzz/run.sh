@@ -31,7 +31,8 @@ rustup target add wasm32-wasip1 wasm32-wasip2 >/dev/null
 export WASMPLUG_FUZZ_ECHO="$guests/wasm32-wasip2/release/echo.wasm"
 seeds="$(mktemp -d)"
 fresh="$(mktemp -d)"
-trap 'rm -rf "$seeds" "$fresh"' EXIT
+summary="$(mktemp)"
+trap 'rm -rf "$seeds" "$fresh" "$summary"' EXIT
 corpora="${WASMPLUG_FUZZ_CORPUS:-$fresh}"
 mkdir -p "$seeds/load"
 for target in wasm32-wasip1 wasm32-wasip2; do
@@ -43,7 +44,8 @@ cp -r seeds/manifest_policy "$seeds/manifest_policy"
 
 cargo fuzz build --sanitizer none -O
 
-summary="$(mktemp)"
+# A libFuzzer statistic of the run logged in $log.
+stat() { grep -oE "^stat::$1:\s+[0-9]+" "$log" | awk '{print $2}' || true; }
 for target in "${targets[@]}"; do
     mkdir -p "$corpora/$target"
     inputs=("$corpora/$target")
@@ -63,7 +65,6 @@ for target in "${targets[@]}"; do
         sed '/Recommended dictionary/,/End of recommended dictionary/d' | cut -c1-400
     status=${PIPESTATUS[0]}
     set -e
-    stat() { grep -oE "^stat::$1:\s+[0-9]+" "$log" | awk '{print $2}' || true; }
     cov="$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}' || true)"
     printf '%-20s %10s execs %8s/s  cov %8s  peak %s MB\n' "$target" "$(stat number_of_executed_units)" \
         "$(stat average_exec_per_sec)" "${cov:-?}" "$(stat peak_rss_mb)" >>"$summary"

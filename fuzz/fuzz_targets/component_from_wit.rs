@@ -35,11 +35,9 @@ fuzz_target!(|data: &[u8]| {
     };
     // The package's own worlds, and one world exporting each of its
     // interfaces: random worlds seldom export anything.
-    let mut worlds: Vec<(Resolve, WorldId)> = resolve.packages[package]
-        .worlds
-        .values()
-        .map(|world| (resolve.clone(), *world))
-        .collect();
+    for world in resolve.packages[package].worlds.values() {
+        exercise_world(resolve.clone(), *world);
+    }
     for interface in resolve.packages[package].interfaces.values() {
         let mut resolve = resolve.clone();
         let Some(name) = resolve.id_of(*interface) else {
@@ -50,16 +48,18 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         if let Ok(world) = resolve.select_world(&[exports], Some("exports")) {
-            worlds.push((resolve, world));
-        }
-    }
-    for (mut resolve, world) in worlds {
-        types_only_imports(&mut resolve, world);
-        if let Some(component) = component(&resolve, world) {
-            exercise(component);
+            exercise_world(resolve, world);
         }
     }
 });
+
+/// Makes `world` into a component and calls what it exports.
+fn exercise_world(mut resolve: Resolve, world: WorldId) {
+    types_only_imports(&mut resolve, world);
+    if let Some(component) = component(&resolve, world) {
+        exercise(component);
+    }
+}
 
 /// Leaves `world` importing nothing but types: a host denies the imports
 /// it was not given, so a random world's imported functions would stop

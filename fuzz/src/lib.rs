@@ -161,8 +161,9 @@ fn arbitrary_at(u: &mut Unstructured<'_>, ty: &Type, depth: usize) -> Result<Opt
     }))
 }
 
-/// Whether two values are the same, NaNs of the same bits included: a
-/// value given back must be the value given.
+/// Whether two values are the same, any NaN the same as any other (WAVE
+/// and the guest's own copies need not keep a NaN's bits): a value given
+/// back must be the value given.
 pub fn same(a: &Val, b: &Val) -> bool {
     match (a, b) {
         (Val::Float32(x), Val::Float32(y)) => {
