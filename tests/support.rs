@@ -25,14 +25,11 @@ fn guest_target_dir() -> PathBuf {
 fn built() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        // So the tests run on a fresh machine without a setup step.
-        wasmplug_build::ensure_rust_targets(&["wasm32-wasip2", "wasm32-wasip1"])
-            .unwrap_or_else(|e| panic!("{e}"));
-        let workspace = repo_root().join("tests/plugins");
         let target = guest_target_dir();
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        for args in [
-            &["--target", "wasm32-wasip2"][..],
+        build_guests("tests/plugins", &target, &["--target", "wasm32-wasip2"]);
+        build_guests(
+            "tests/plugins",
+            &target,
             &[
                 "--target",
                 "wasm32-wasip1",
@@ -40,21 +37,55 @@ fn built() -> &'static Path {
                 "command",
                 "-p",
                 "programs",
-            ][..],
-        ] {
-            // The guest workspace's own .cargo/config.toml applies only when
-            // cargo runs from inside it.
-            let status = Command::new(&cargo)
-                .current_dir(&workspace)
-                .args(["build", "--release", "--quiet", "--target-dir"])
-                .arg(&target)
-                .args(args)
-                .status()
-                .expect("running cargo to build the test plugins");
-            assert!(status.success(), "building the test plugins failed");
-        }
+            ],
+        );
         target
     })
+}
+
+/// Builds the guests of the cargo workspace at `workspace` (relative to the
+/// repository) into `target` with `args`.
+fn build_guests(workspace: &str, target: &Path, args: &[&str]) {
+    // So the tests run on a fresh machine without a setup step.
+    wasmplug_build::ensure_rust_targets(&["wasm32-wasip2", "wasm32-wasip1"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // The guest workspace's own .cargo/config.toml applies only when cargo
+    // runs from inside it.
+    let status = Command::new(&cargo)
+        .current_dir(repo_root().join(workspace))
+        .args(["build", "--release", "--quiet", "--target-dir"])
+        .arg(target)
+        .args(args)
+        .status()
+        .expect("running cargo to build guest plugins");
+    assert!(
+        status.success(),
+        "building the guests of {workspace} failed"
+    );
+}
+
+/// The path of a plugin of `examples/plugins`, e.g. `example_guest("shout")`,
+/// built once per process where `examples/run.sh` builds it.
+pub fn example_guest(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target"))
+            .join("example-guests");
+        build_guests("examples/plugins", &target, &["--target", "wasm32-wasip2"]);
+        target
+    });
+    let path = dir
+        .join("wasm32-wasip2/release")
+        .join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(
+        path.exists(),
+        "example plugin {} was not built",
+        path.display()
+    );
+    path
 }
 
 /// The path of a test plugin built for `wasm32-wasip2`, e.g. `guest("hello")`.
@@ -148,4 +179,51 @@ pub fn counting_compiles(
         }
     });
     (builder, compiles)
+}
+
+/// `wasm` with a custom section `name` holding `payload` appended: other
+/// bytes (another SHA-256, another build), the same component.
+pub fn custom_section(wasm: &[u8], name: &str, payload: &[u8]) -> Vec<u8> {
+    let mut content = leb128(name.len());
+    content.extend_from_slice(name.as_bytes());
+    content.extend_from_slice(payload);
+    let mut bytes = wasm.to_vec();
+    bytes.push(0);
+    bytes.extend(leb128(content.len()));
+    bytes.extend(content);
+    bytes
+}
+
+fn leb128(mut value: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            bytes.push(byte);
+            return bytes;
+        }
+        bytes.push(byte | 0x80);
+    }
+}
+
+/// Polls `future` to completion on this thread, without tokio: the
+/// simplest executor there is, for what must work on any.
+pub fn block_on_any<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Wake};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    let mut context = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
+    }
 }

@@ -157,7 +157,7 @@ fn calls(c: &mut Criterion) {
     group.bench_function("wasmplug blocking", |b| {
         b.iter(|| {
             blocking
-                .call_blocking(|s| blocking_add.call(s, (1, 2)))
+                .call_blocking("add", |s| blocking_add.call(s, (1, 2)))
                 .unwrap()
         })
     });
@@ -165,7 +165,7 @@ fn calls(c: &mut Criterion) {
     group.bench_function("wasmplug", |b| {
         b.iter_custom(|iters| {
             timed(&runtime, iters, async || {
-                plug.call(async |s| plug_add.call_async(s, (1, 2)).await)
+                plug.call("add", async |s| plug_add.call_async(s, (1, 2)).await)
                     .await
                     .unwrap()
             })
@@ -186,7 +186,7 @@ fn calls(c: &mut Criterion) {
     group.bench_function("wasmplug blocking", |b| {
         b.iter(|| {
             blocking
-                .call_blocking(|s| blocking_greet.call(s, ("world",)))
+                .call_blocking("greet", |s| blocking_greet.call(s, ("world",)))
                 .unwrap()
         })
     });
@@ -194,9 +194,11 @@ fn calls(c: &mut Criterion) {
     group.bench_function("wasmplug", |b| {
         b.iter_custom(|iters| {
             timed(&runtime, iters, async || {
-                plug.call(async |s| plug_greet.call_async(s, ("world",)).await)
-                    .await
-                    .unwrap()
+                plug.call("greet", async |s| {
+                    plug_greet.call_async(s, ("world",)).await
+                })
+                .await
+                .unwrap()
             })
         })
     });
@@ -221,9 +223,11 @@ fn calls(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("wasmplug", size), &data, |b, data| {
                 b.iter_custom(|iters| {
                     timed(&runtime, iters, async || {
-                        plug.call(async |s| plug_bytes.call_async(s, (data,)).await)
-                            .await
-                            .unwrap()
+                        plug.call("transform", async |s| {
+                            plug_bytes.call_async(s, (data,)).await
+                        })
+                        .await
+                        .unwrap()
                     })
                 })
             });
@@ -248,7 +252,7 @@ fn dynamic(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 timed(&runtime, iters, async || {
                     instance
-                        .call(async |s| typed_echo.call_async(s, (data,)).await)
+                        .call("echo", async |s| typed_echo.call_async(s, (data,)).await)
                         .await
                         .unwrap()
                 })
@@ -267,7 +271,7 @@ fn dynamic(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("Val", size), &vals, |b, vals| {
                 b.iter_custom(|iters| {
                     timed(&runtime, iters, async || {
-                        instance.call_func(echo, vals).await.unwrap()
+                        instance.call_func("echo", echo, vals).await.unwrap()
                     })
                 })
             });
@@ -281,7 +285,9 @@ fn dynamic(c: &mut Criterion) {
         b.iter_custom(|iters| {
             timed(&runtime, iters, async || {
                 instance
-                    .call(async |s| typed_greet.call_async(s, ("world",)).await)
+                    .call("greet", async |s| {
+                        typed_greet.call_async(s, ("world",)).await
+                    })
                     .await
                     .unwrap()
             })
@@ -315,7 +321,7 @@ fn throughput(c: &mut Criterion) {
                     move || {
                         timed(&runtime, calls, async || {
                             instance
-                                .call(async |s| greet.call_async(s, ("world",)).await)
+                                .call("greet", async |s| greet.call_async(s, ("world",)).await)
                                 .await
                                 .unwrap()
                         });
@@ -334,7 +340,7 @@ fn throughput(c: &mut Criterion) {
                             for _ in 0..calls {
                                 std::hint::black_box(
                                     instance
-                                        .call_blocking(|s| greet.call(s, ("world",)))
+                                        .call_blocking("greet", |s| greet.call(s, ("world",)))
                                         .unwrap(),
                                 );
                             }

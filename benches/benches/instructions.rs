@@ -75,7 +75,9 @@ fn main() {
                 let mut instance = plugin.instantiate_blocking().unwrap();
                 let add = instance.typed_func::<(u32, u32), (u32,)>("add").unwrap();
                 for _ in 0..calls {
-                    let sum = instance.call_blocking(|s| add.call(s, (1, 2))).unwrap();
+                    let sum = instance
+                        .call_blocking("add", |s| add.call(s, (1, 2)))
+                        .unwrap();
                     std::hint::black_box(sum);
                 }
             } else {
@@ -84,7 +86,7 @@ fn main() {
                     let add = instance.typed_func::<(u32, u32), (u32,)>("add").unwrap();
                     for _ in 0..calls {
                         let sum = instance
-                            .call(async |s| add.call_async(s, (1, 2)).await)
+                            .call("add", async |s| add.call_async(s, (1, 2)).await)
                             .await
                             .unwrap();
                         std::hint::black_box(sum);

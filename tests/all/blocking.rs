@@ -42,7 +42,7 @@ fn typed_calls_keep_the_instance_between_calls() {
         .unwrap();
     for expected in ["1", "2", "3"] {
         let (count,) = instance
-            .call_blocking(|store| run.call(store, ("count",)))
+            .call_blocking("run", |store| run.call(store, ("count",)))
             .unwrap();
         assert_eq!(count.unwrap(), expected);
     }
@@ -103,10 +103,7 @@ fn a_plugin_that_could_wait_is_refused() {
     let policy = Policy::new().allow(Grant::dir("/data", dir.path(), Access::Read));
     let host = host(Limits::default(), policy);
     let plugin = host.block_on(host.load_file(&path)).unwrap().unwrap();
-    let err = plugin
-        .instantiate_blocking()
-        .err()
-        .expect("must be refused");
+    let err = plugin.instantiate_blocking().expect_err("must be refused");
     assert!(
         matches!(&err, Error::NotBlocking { reason, .. } if reason.contains("directories")),
         "{err:?}"
@@ -192,10 +189,12 @@ fn host_interfaces_declared_synchronous_allow_blocking_calls() {
         if blocking {
             let mut instance = plugin.instantiate_blocking().unwrap();
             let run = instance.typed_func::<(), (u32,)>("run").unwrap();
-            let (now,) = instance.call_blocking(|store| run.call(store, ())).unwrap();
+            let (now,) = instance
+                .call_blocking("run", |store| run.call(store, ()))
+                .unwrap();
             assert_eq!(now, 42);
         } else {
-            let err = plugin.instantiate_blocking().err().expect("refused");
+            let err = plugin.instantiate_blocking().expect_err("refused");
             assert!(
                 matches!(&err, Error::NotBlocking { reason, .. } if reason.contains("host interfaces")),
                 "{err:?}"

@@ -131,8 +131,7 @@ async fn components_too_large_to_compile_are_refused_first() {
     let err = host
         .load_bytes("many", component, None)
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(
         matches!(
             err,
@@ -152,7 +151,7 @@ async fn components_too_large_to_compile_are_refused_first() {
         .max_component_size(1000)
         .build()
         .unwrap();
-    let err = host.load_file(guest("hello")).await.err().expect("refused");
+    let err = host.load_file(guest("hello")).await.expect_err("refused");
     assert!(
         matches!(
             err,

@@ -86,8 +86,7 @@ async fn what_a_command_is_not_is_refused_at_load() {
     let err = host
         .load_command_bytes("foreign", foreign, None)
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(
         matches!(&err, Error::MissingImport { import, .. } if import == "env::secret"),
         "{err:?}"
@@ -96,8 +95,7 @@ async fn what_a_command_is_not_is_refused_at_load() {
     let err = host
         .load_command_bytes("library", library, None)
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(
         matches!(&err, Error::MissingExport { export, .. } if export == "_start"),
         "{err:?}"
@@ -105,8 +103,7 @@ async fn what_a_command_is_not_is_refused_at_load() {
     let err = host
         .load_command(guest("hello"))
         .await
-        .err()
-        .expect("not a command");
+        .expect_err("not a command");
     assert!(
         matches!(&err, Error::MissingExport { export, .. } if export == "wasi:cli/run"),
         "{err:?}"

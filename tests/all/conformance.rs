@@ -158,7 +158,7 @@ fn conformance(language: Language, engine: Option<JsEngine>) {
 macro_rules! call {
     ($instance:expr, $world:expr, $method:ident $(, $arg:expr)*) => {
         $instance
-            .call(async |store| $world.wasmplug_conformance_api().$method(store $(, $arg)*).await)
+            .call(stringify!($method), async |store| $world.wasmplug_conformance_api().$method(store $(, $arg)*).await)
             .await
     };
 }
@@ -432,7 +432,9 @@ async fn host_imports(instance: &mut Instance<Events>, world: &Conformance, r: &
 async fn resources(instance: &mut Instance<Events>, world: &Conformance, r: &mut Report) {
     let api = world.wasmplug_conformance_api().counter();
     let counter = instance
-        .call(async |store| api.call_constructor(store, 10).await)
+        .call("[constructor]counter", async |store| {
+            api.call_constructor(store, 10).await
+        })
         .await;
     let Ok(counter) = counter else {
         return r.expect("counter constructor", counter.map(|_| ()), ());
@@ -440,12 +442,16 @@ async fn resources(instance: &mut Instance<Events>, world: &Conformance, r: &mut
     r.expect(
         "counter add",
         instance
-            .call(async |store| api.call_add(store, counter, 5).await)
+            .call("[method]counter.add", async |store| {
+                api.call_add(store, counter, 5).await
+            })
             .await,
         15,
     );
     let fork = instance
-        .call(async |store| api.call_fork(store, counter).await)
+        .call("[method]counter.fork", async |store| {
+            api.call_fork(store, counter).await
+        })
         .await;
     let Ok(fork) = fork else {
         return r.expect("counter fork", fork.map(|_| ()), ());
@@ -453,14 +459,18 @@ async fn resources(instance: &mut Instance<Events>, world: &Conformance, r: &mut
     r.expect(
         "fork is independent",
         instance
-            .call(async |store| api.call_add(store, fork, 1).await)
+            .call("[method]counter.add", async |store| {
+                api.call_add(store, fork, 1).await
+            })
             .await,
         16,
     );
     r.expect(
         "original unchanged by its fork",
         instance
-            .call(async |store| api.call_value(store, counter).await)
+            .call("[method]counter.value", async |store| {
+                api.call_value(store, counter).await
+            })
             .await,
         15,
     );
@@ -471,14 +481,18 @@ async fn resources(instance: &mut Instance<Events>, world: &Conformance, r: &mut
     r.expect(
         "merge",
         instance
-            .call(async |store| api.call_value(store, merged).await)
+            .call("[method]counter.value", async |store| {
+                api.call_value(store, merged).await
+            })
             .await,
         31,
     );
     r.expect(
         "borrowed counters are still usable",
         instance
-            .call(async |store| api.call_add(store, counter, -15).await)
+            .call("[method]counter.add", async |store| {
+                api.call_add(store, counter, -15).await
+            })
             .await,
         0,
     );
@@ -501,7 +515,9 @@ async fn drop_resource(
     handle: ResourceAny,
 ) -> wasmplug::Result<()> {
     instance
-        .call(async |store| handle.resource_drop_async(store).await)
+        .call("[resource-drop]counter", async |store| {
+            handle.resource_drop_async(store).await
+        })
         .await
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use wasmplug::{Access, Error, Grant, Host, HostBuilder, Limits, Policy, SourceKind};
-use wasmplug_tests::{guest, guest_for, staged};
+use wasmplug_tests::{block_on_any, guest, guest_for, staged};
 
 const HELLO_MANIFEST: &str = r#"
 [plugin]
@@ -368,8 +368,7 @@ async fn interfaces_of_types_only_need_no_grant() {
     let err = host
         .load_bytes("types", component(r#"(export "leak" (func))"#), None)
         .await
-        .err()
-        .expect("an interface with a function must be refused");
+        .expect_err("an interface with a function must be refused");
     assert!(
         matches!(&err, Error::MissingImport { import, .. } if import == "example:shared/types@0.1.0"),
         "{err:?}"
@@ -498,27 +497,8 @@ async fn dynamic_values_take_fast_lanes_and_the_general_path() {
     assert_eq!(results, [Value::Other(ok)]);
 }
 
-/// Polls a future on this thread with nothing of tokio around it, as a
-/// host on another executor would.
-fn block_on_any<F: std::future::Future>(future: F) -> F::Output {
-    use std::task::{Context, Poll, Wake};
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: std::sync::Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
-    let mut context = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
-        }
-        std::thread::park();
-    }
-}
-
+/// Calls polled on this thread with nothing of tokio around them, as a
+/// host on another executor would poll them.
 #[test]
 fn async_calls_work_on_any_executor() {
     let host = Host::builder()

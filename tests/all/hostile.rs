@@ -106,8 +106,7 @@ async fn huge_table_is_refused_at_instantiation() {
     let err = plugin
         .instantiate()
         .await
-        .err()
-        .expect("instantiation must fail");
+        .expect_err("instantiation must fail");
     assert_limit(&err, Limit::Memory);
     assert_eq!(hostile(&host).await.run("echo ok").await.unwrap(), "ok");
 }
@@ -370,8 +369,7 @@ async fn unknown_import_is_refused_at_load_by_name() {
     let err = host
         .load_bytes("backdoor", component, None)
         .await
-        .err()
-        .expect("must be refused");
+        .expect_err("must be refused");
     assert!(
         matches!(&err, Error::MissingImport { import, .. } if import == "evil:corp/backdoor@1.0.0"),
         "{err:?}"
@@ -384,8 +382,7 @@ async fn unknown_import_is_refused_at_load_by_name() {
             None,
         )
         .await
-        .err()
-        .expect("must be refused");
+        .expect_err("must be refused");
     assert!(err.to_string().contains("wasi:http"), "{err}");
 }
 
@@ -402,8 +399,7 @@ async fn host_interface_needs_request_and_grant() {
     let err = host
         .load_bytes("app", component(), None)
         .await
-        .err()
-        .expect("not requested");
+        .expect_err("not requested");
     assert!(
         matches!(&err, Error::PermissionDenied { permission: Permission::Interface { name }, party: Party::Plugin, .. }
             if name == "example:filters/app@0.1.0"),
@@ -418,8 +414,7 @@ async fn host_interface_needs_request_and_grant() {
     let err = host
         .load_bytes("app", component(), Some(manifest))
         .await
-        .err()
-        .expect("not granted");
+        .expect_err("not granted");
     assert!(
         matches!(&err, Error::PermissionDenied { party: Party::Operator, reason, .. } if reason.contains("policy")),
         "{err:?}"
@@ -459,8 +454,7 @@ async fn wrong_export_type_is_a_typed_error() {
     let err = host
         .load_bytes("wrong", component.clone(), Some(manifest.clone()))
         .await
-        .err()
-        .expect("refused at load");
+        .expect_err("refused at load");
     assert!(matches!(err, Error::WorldMismatch { .. }), "{err:?}");
     let hello = std::fs::read(guest("hello")).unwrap();
     host.load_bytes("hello", hello, Some(manifest))
@@ -474,8 +468,7 @@ async fn malformed_and_truncated_binaries_are_refused() {
     let garbage = host
         .load_bytes("garbage.wasm", b"#!/bin/sh\necho hi\n".to_vec(), None)
         .await
-        .err()
-        .expect("garbage");
+        .expect_err("garbage");
     assert!(
         matches!(&garbage, Error::InvalidComponent { origin, .. } if origin == "garbage.wasm"),
         "{garbage:?}"
@@ -485,8 +478,7 @@ async fn malformed_and_truncated_binaries_are_refused() {
         let err = host
             .load_bytes("cut.wasm", bytes[..cut].to_vec(), None)
             .await
-            .err()
-            .expect("truncated");
+            .expect_err("truncated");
         assert!(
             matches!(err, Error::InvalidComponent { .. }),
             "{cut}: {err:?}"
@@ -494,7 +486,7 @@ async fn malformed_and_truncated_binaries_are_refused() {
     }
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.wasm");
-    let err = host.load_file(&missing).await.err().expect("missing file");
+    let err = host.load_file(&missing).await.expect_err("missing file");
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert!(err.to_string().contains("missing.wasm"), "{err}");
 }
@@ -515,8 +507,7 @@ async fn malformed_function_body_is_refused_before_compiling() {
     let err = host
         .load_bytes("mistyped.wasm", component.clone(), None)
         .await
-        .err()
-        .expect("a mistyped body");
+        .expect_err("a mistyped body");
     assert!(
         matches!(&err, Error::InvalidComponent { origin, .. } if origin == "mistyped.wasm"),
         "{err:?}"
@@ -525,8 +516,7 @@ async fn malformed_function_body_is_refused_before_compiling() {
     let err = host
         .load_command_bytes("mistyped.wasm", component, None)
         .await
-        .err()
-        .expect("a mistyped body");
+        .expect_err("a mistyped body");
     assert!(matches!(err, Error::InvalidComponent { .. }), "{err:?}");
     assert_eq!(compiles.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
@@ -538,7 +528,7 @@ async fn bad_manifest_is_refused_with_its_location() {
         Some("[plugin]\nname = \"hello\"\nversion = \"0.1.0\"\npermissions = 3\n"),
     );
     let host = host_with(tight_limits(), Policy::default());
-    let err = host.load_file(&path).await.err().expect("bad manifest");
+    let err = host.load_file(&path).await.expect_err("bad manifest");
     assert!(matches!(err, Error::Manifest { .. }), "{err:?}");
     assert!(err.to_string().contains("line 4"), "{err}");
 }
@@ -551,7 +541,7 @@ async fn granted_directory_that_does_not_exist_is_refused_at_load() {
         .implicit_requests(true)
         .build()
         .unwrap();
-    let err = host.load_file(guest("hello")).await.err().expect("no dir");
+    let err = host.load_file(guest("hello")).await.expect_err("no dir");
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
 }
 

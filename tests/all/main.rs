@@ -11,3 +11,6 @@ mod grants;
 mod host;
 mod hostile;
 mod lifecycle;
+mod set;
+mod telemetry;
+mod versions;

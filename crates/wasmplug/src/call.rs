@@ -14,6 +14,7 @@ use wasmtime_wasi::I32Exit;
 use crate::error::{Error, Limit, Result};
 use crate::limits::Limits;
 use crate::store::{PluginContext, StoreData};
+use crate::telemetry::{CallTimer, Usage};
 use crate::text::{MAX_GUEST_MESSAGE, bounded};
 
 /// The error the epoch callback raises once the CPU budget is spent.
@@ -21,8 +22,11 @@ use crate::text::{MAX_GUEST_MESSAGE, bounded};
 #[error("CPU time limit reached")]
 pub(crate) struct CpuLimitReached;
 
-/// Runs `call` with the budget reset, the limits armed and the wall-clock
-/// deadline around it, and types its outcome.
+/// Runs `call` (of `export`) with the budget reset, the limits armed and
+/// the wall-clock deadline around it, in the call's span, and types and
+/// records its outcome: an error, or what `answer` makes of its result (a
+/// plugin's `err` answer is [`Error::Guest`] for the callers that know it
+/// is one).
 ///
 /// Calls work on any executor: one polled outside tokio runs with
 /// `runtime` (the host's own) entered at every poll, for the timers the
@@ -34,18 +38,22 @@ pub(crate) struct CpuLimitReached;
 /// at most that. (The first poll is made here rather than in a function of
 /// its own: moving the call's future into another costs more than the rest
 /// of this guard.)
-pub(crate) async fn guarded<T: Send + 'static, R>(
+pub(crate) async fn guarded<T: Send + 'static, R, A>(
     store: &mut Store<StoreData<T>>,
     limits: &Limits,
     runtime: Option<tokio::runtime::Handle>,
+    export: &str,
     call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
-) -> Result<R> {
+    answer: impl FnOnce(R) -> Result<A>,
+) -> Result<A> {
     arm(store, limits)?;
+    let timer = store.data().context().telemetry.start(export);
     let timeout = limits.timeout;
     let outcome = {
         let mut future = pin!(call(store));
         let first = poll_fn(|cx| {
             let _entered = runtime.as_ref().map(|r| r.enter());
+            let _span = timer.span.enter();
             Poll::Ready(future.as_mut().poll(cx))
         })
         .await;
@@ -56,25 +64,32 @@ pub(crate) async fn guarded<T: Send + 'static, R>(
                     pin!(async move { tokio::time::timeout(timeout, future).await.ok() });
                 poll_fn(|cx| {
                     let _entered = runtime.as_ref().map(|r| r.enter());
+                    let _span = timer.span.enter();
                     rest.as_mut().poll(cx)
                 })
                 .await
             }
         }
     };
-    settle(store, limits, outcome)
+    settle(store, limits, export, timer, outcome, answer)
 }
 
 /// [`guarded`] for a blocking call: no deadline, since nothing the plugin
 /// may use can make it wait, and the CPU limit stops it.
-pub(crate) fn guarded_blocking<T: Send + 'static, R>(
+pub(crate) fn guarded_blocking<T: Send + 'static, R, A>(
     store: &mut Store<StoreData<T>>,
     limits: &Limits,
+    export: &str,
     call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
-) -> Result<R> {
+    answer: impl FnOnce(R) -> Result<A>,
+) -> Result<A> {
     arm(store, limits)?;
-    let outcome = call(store);
-    settle(store, limits, Some(outcome))
+    let timer = store.data().context().telemetry.start(export);
+    let outcome = {
+        let _span = timer.span.enter();
+        call(store)
+    };
+    settle(store, limits, export, timer, Some(outcome), answer)
 }
 
 fn arm<T: Send + 'static>(store: &mut Store<StoreData<T>>, limits: &Limits) -> Result<()> {
@@ -86,32 +101,48 @@ fn arm<T: Send + 'static>(store: &mut Store<StoreData<T>>, limits: &Limits) -> R
     Ok(())
 }
 
-/// Flushes what the call wrote and types its outcome; `None` is a call
-/// stopped at its deadline.
-fn settle<T: Send + 'static, R>(
+/// Flushes what the call wrote, types its outcome and records it; `None`
+/// is a call stopped at its deadline.
+fn settle<T: Send + 'static, R, A>(
     store: &mut Store<StoreData<T>>,
     limits: &Limits,
+    export: &str,
+    timer: CallTimer,
     outcome: Option<wasmtime::Result<R>>,
-) -> Result<R> {
+    answer: impl FnOnce(R) -> Result<A>,
+) -> Result<A> {
+    let fuel = limits
+        .fuel
+        .map(|given| given.saturating_sub(store.get_fuel().unwrap_or(0)));
     let context = store.data().context();
-    if context.budget.wrote_output() {
+    let budget = &context.budget;
+    if budget.wrote_output() {
         context.stdout.flush_pending();
         context.stderr.flush_pending();
     }
-    match outcome {
-        Some(Ok(value)) => Ok(value),
+    let outcome = match outcome {
+        Some(Ok(value)) => answer(value),
         Some(Err(error)) => Err(classify(error, context, limits)),
         None => Err(Error::Deadline {
-            plugin: context.name.to_string(),
+            plugin: context.name().to_string(),
             timeout: limits.timeout,
         }),
-    }
+    };
+    let usage = Usage {
+        cpu_ticks: budget.cpu_ticks(),
+        fuel,
+        output_dropped: budget.output_dropped(),
+    };
+    context
+        .telemetry
+        .finish(timer, export, outcome.as_ref().map(|_| ()), usage);
+    outcome
 }
 
 /// Turns a failed call into its typed error, from what was recorded and the
 /// error's type.
 fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) -> Error {
-    let plugin = context.name.to_string();
+    let plugin = context.name().to_string();
     let trap = error.downcast_ref::<Trap>().copied();
     let limit = context
         .budget

@@ -101,8 +101,15 @@ pub(crate) fn load_command<T: Send + 'static>(
 /// preview1 (and preview0) functions, whatever else it imports refused.
 fn preview1<T: Send + 'static>(host: &Host<T>, request: LoadRequest) -> Result<Program<T>> {
     let settings = &*host.inner;
+    let consent = request.consent(settings).clone();
     let bytes = request.bytes;
-    let admitted = admit(settings, &bytes, request.manifest, request.default_name)?;
+    let admitted = admit(
+        settings,
+        &consent,
+        &bytes,
+        request.manifest,
+        request.default_name,
+    )?;
     let (_, module) = admitted.compiler(settings).compile::<Module>(
         &Wasm {
             origin: &bytes.origin,
@@ -208,14 +215,23 @@ impl<T: Send + 'static> Command<T> {
             }
             None => new_store(admitted, host, engine, args, false)?,
         };
-        guarded(&mut store, &admitted.limits, runtime, async |store| {
-            let instance = pre.instantiate_async(&mut *store).await?;
-            if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut *store, "_initialize") {
-                initialize.call_async(&mut *store, ()).await?;
-            }
-            let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
-            start.call_async(&mut *store, ()).await
-        })
+        guarded(
+            &mut store,
+            &admitted.limits,
+            runtime,
+            "_start",
+            async |store| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                if let Ok(initialize) =
+                    instance.get_typed_func::<(), ()>(&mut *store, "_initialize")
+                {
+                    initialize.call_async(&mut *store, ()).await?;
+                }
+                let start = instance.get_typed_func::<(), ()>(&mut *store, "_start")?;
+                start.call_async(&mut *store, ()).await
+            },
+            Ok,
+        )
         .await
     }
 }
@@ -234,7 +250,9 @@ async fn run_component<T: Send + 'static>(
                 wasmtime_wasi::p2::bindings::Command::new(store, instance)
             })?;
             instance
-                .call(async |store| command.wasi_cli_run().call_run(store).await)
+                .call("wasi:cli/run#run", async |store| {
+                    command.wasi_cli_run().call_run(store).await
+                })
                 .await?
         }
         RunExport::P3 => {
@@ -242,7 +260,7 @@ async fn run_component<T: Send + 'static>(
                 wasmtime_wasi::p3::bindings::Command::new(store, instance)
             })?;
             instance
-                .call(async |store| {
+                .call("wasi:cli/run#run", async |store| {
                     store
                         .run_concurrent(async |store| command.wasi_cli_run().call_run(store).await)
                         .await?
@@ -254,6 +272,15 @@ async fn run_component<T: Send + 'static>(
         plugin: plugin.name().to_string(),
         code: 1,
     })
+}
+
+impl<T: 'static> std::fmt::Debug for Command<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Command")
+            .field("identity", self.identity())
+            .field("kind", &self.source_kind())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T: 'static> Command<T> {
@@ -270,6 +297,11 @@ impl<T: 'static> Command<T> {
     /// What it was given, and what was refused by whom.
     pub fn grants(&self) -> &Grants {
         &self.admitted().grants
+    }
+
+    /// What it has done since it was loaded; see [`Plugin::stats`].
+    pub fn stats(&self) -> crate::PluginStats {
+        self.admitted().telemetry.snapshot()
     }
 
     /// The limits its run is under.

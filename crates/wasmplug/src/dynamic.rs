@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 use wasmtime::component::{Func, Type, Val};
 
 use crate::error::{Error, Limit, Result};
-use crate::instance::Instance;
+use crate::instance::{Instance, guest_error};
 use crate::lanes::{Value, value_of};
 use crate::values;
 
@@ -90,9 +90,8 @@ impl<T: Send + 'static> Instance<T> {
             .zip(args)
             .map(|(ty, arg)| convert(ty, arg).map(|val| value_of(val, ty)))
             .collect::<Result<Vec<_>>>()?;
-        let results = self.call_values_of(func, &signature, &args).await?;
-        self.refused(&results)?;
-        Ok(results)
+        self.call_values_of(export, func, &signature, &args, ErrResult::Guest)
+            .await
     }
 
     /// The export and its signature, looked up once per instance and
@@ -125,18 +124,32 @@ impl<T: Send + 'static> Instance<T> {
         }
         Ok((func, signature))
     }
+}
 
-    /// A single `result` that is `err` as [`Error::Guest`].
-    fn refused(&self, results: &[Value]) -> Result<()> {
-        if let [Value::Other(Val::Result(Err(payload)))] = results {
+/// What a dynamic call makes of a single top-level `result` that is `err`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ErrResult {
+    /// A value like any other, as [`Instance::call_values`] returns it.
+    Value,
+    /// The plugin's answer, [`Error::Guest`], as text and JSON calls
+    /// report it.
+    Guest,
+}
+
+impl ErrResult {
+    /// The results as the caller gets them from `plugin`.
+    pub(crate) fn judge(self, plugin: &str, results: Vec<Value>) -> Result<Vec<Value>> {
+        if let (ErrResult::Guest, [Value::Other(Val::Result(Err(payload)))]) =
+            (self, results.as_slice())
+        {
             let message = match payload.as_deref() {
                 Some(Val::String(text)) => text.clone(),
                 Some(other) => values::to_wave(other)?,
                 None => "error".to_string(),
             };
-            return Err(self.guest_error(message));
+            return Err(guest_error(plugin, message));
         }
-        Ok(())
+        Ok(results)
     }
 }
 

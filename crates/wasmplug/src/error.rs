@@ -92,6 +92,22 @@ pub enum Error {
         hint: Option<String>,
     },
 
+    /// The plugin targets a version of an API (a world, or a host
+    /// interface it imports) that this host does not speak.
+    #[error(
+        "plugin `{plugin}` needs {api}@{wanted}, but this host speaks {}; use a build of the \
+         plugin made for one of those, or a host that speaks {api}@{wanted}",
+        versions(api, speaks)
+    )]
+    ApiVersion {
+        plugin: String,
+        /// The world or interface, without version.
+        api: String,
+        wanted: String,
+        /// The versions the host speaks, newest first.
+        speaks: Vec<String>,
+    },
+
     /// The component's imports could not be linked (wrong types or versions).
     #[error("plugin `{plugin}` cannot be linked: {reason}")]
     Link {
@@ -190,6 +206,12 @@ pub enum Error {
     #[error("plugin `{plugin}` cannot be called this way: {reason}")]
     NotBlocking { plugin: String, reason: String },
 
+    /// An entry of a plugin set's directory cannot be a plugin as it is: a
+    /// folder without a component or with several, or a second plugin of a
+    /// name already loaded.
+    #[error("{}: {reason}", path.display())]
+    PluginFolder { path: PathBuf, reason: String },
+
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -227,6 +249,18 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// `limit.memory`, `limit.cpu-time`, ...: [`Error::kind`] of the error.
+    fn kind(self) -> &'static str {
+        match self {
+            Limit::Memory => "limit.memory",
+            Limit::CpuTime => "limit.cpu-time",
+            Limit::Fuel => "limit.fuel",
+            Limit::Stack => "limit.stack",
+            Limit::Output => "limit.output",
+            Limit::Transfer => "limit.transfer",
+        }
+    }
+
     fn advice(self) -> &'static str {
         match self {
             Limit::Stack => "the plugin recursed too deeply",
@@ -253,6 +287,15 @@ fn detail_suffix(detail: &str) -> String {
         String::new()
     } else {
         format!(" ({detail})")
+    }
+}
+
+/// `api 0.3.0, 0.2.0` or, when the host speaks none, `no version of api`.
+fn versions(api: &str, speaks: &[String]) -> String {
+    if speaks.is_empty() {
+        format!("no version of {api}")
+    } else {
+        format!("{api} {}", speaks.join(", "))
     }
 }
 
@@ -312,6 +355,42 @@ impl Error {
         Error::Runtime {
             message: message.into(),
             source: None,
+        }
+    }
+
+    /// A stable label for the kind of error, for metrics and logs:
+    /// `trap`, `guest`, `deadline`, `limit.memory`, `limit.cpu-time`,
+    /// `permission-denied`, ... (the variant's name in kebab case, and the
+    /// limit's for [`Error::LimitExceeded`]).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidComponent { .. } => "invalid-component",
+            Error::ComponentTooLarge { .. } => "component-too-large",
+            Error::Manifest { .. } => "manifest",
+            Error::Policy { .. } => "policy",
+            Error::GrantStore { .. } => "grant-store",
+            Error::InvalidSetting { .. } => "invalid-setting",
+            Error::PermissionDenied { .. } => "permission-denied",
+            Error::ConsentRequired { .. } => "consent-required",
+            Error::MissingImport { .. } => "missing-import",
+            Error::ApiVersion { .. } => "api-version",
+            Error::Link { .. } => "link",
+            Error::MissingExport { .. } => "missing-export",
+            Error::ExportType { .. } => "export-type",
+            Error::WorldMismatch { .. } => "world-mismatch",
+            Error::Argument { .. } => "argument",
+            Error::LimitExceeded { limit, .. } => limit.kind(),
+            Error::Deadline { .. } => "deadline",
+            Error::Trap { .. } => "trap",
+            Error::Guest { .. } => "guest",
+            Error::Exit { .. } => "exit",
+            Error::Host { .. } => "host",
+            Error::HostResources { .. } => "host-resources",
+            Error::InstanceDiscarded { .. } => "instance-discarded",
+            Error::NotBlocking { .. } => "not-blocking",
+            Error::PluginFolder { .. } => "plugin-folder",
+            Error::Io { .. } => "io",
+            Error::Runtime { .. } => "runtime",
         }
     }
 

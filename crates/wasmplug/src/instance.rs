@@ -25,6 +25,7 @@ use crate::inspect::export_names;
 use crate::limits::{CallBudget, MemoryLimiter};
 use crate::plugin::{Admitted, Plugin};
 use crate::store::{PluginContext, StoreData};
+use crate::telemetry::INSTANTIATE;
 use crate::text::{MAX_GUEST_MESSAGE, bounded};
 
 /// A live instance: a store and the component instance in it.
@@ -38,6 +39,16 @@ pub struct Instance<T: 'static = ()> {
     blocking: bool,
     /// Exports already called by name, with their signatures.
     pub(crate) exports: HashMap<String, (Func, Arc<Signature>)>,
+}
+
+impl<T: 'static> std::fmt::Debug for Instance<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("plugin", &self.plugin)
+            .field("discarded", &self.discarded)
+            .field("blocking", &self.blocking)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The default world's `run: func(input: string) -> result<string, string>`.
@@ -68,9 +79,14 @@ impl<T: Send + 'static> Instance<T> {
             )?,
         };
         let pre = plugin.inner.pre.clone();
-        let instance = guarded(&mut store, &limits, runtime, async |store| {
-            pre.instantiate_async(store).await
-        })
+        let instance = guarded(
+            &mut store,
+            &limits,
+            runtime,
+            INSTANTIATE,
+            async |store| pre.instantiate_async(store).await,
+            Ok,
+        )
         .await?;
         Ok(Instance {
             plugin,
@@ -91,7 +107,13 @@ impl<T: Send + 'static> Instance<T> {
             true,
         )?;
         let limits = plugin.inner.admitted.limits;
-        let instance = guarded_blocking(&mut store, &limits, |store| pre.instantiate(store))?;
+        let instance = guarded_blocking(
+            &mut store,
+            &limits,
+            INSTANTIATE,
+            |store| pre.instantiate(store),
+            Ok,
+        )?;
         Ok(Instance {
             plugin,
             store,
@@ -116,37 +138,54 @@ impl<T: Send + 'static> Instance<T> {
             })
     }
 
-    /// An `err` from `run` is the plugin's answer, [`Error::Guest`].
-    fn run_output(&self, output: Result<String, String>) -> Result<String> {
-        output.map_err(|message| self.guest_error(message))
+    /// What turns `run`'s `err`, the plugin's answer, into [`Error::Guest`].
+    fn run_answer(&self) -> impl FnOnce((Result<String, String>,)) -> Result<String> + use<T> {
+        let plugin = self.plugin.inner.admitted.name.clone();
+        move |(output,)| output.map_err(|message| guest_error(&plugin, message))
     }
 
-    /// The plugin's own error message, bounded.
-    pub(crate) fn guest_error(&self, message: String) -> Error {
-        Error::Guest {
-            plugin: self.plugin.name().to_string(),
-            message: bounded(message, MAX_GUEST_MESSAGE),
-        }
-    }
-
-    /// Runs `call` under the plugin's limits. Use it for typed calls through
-    /// bindings made with `bindgen!`, calling their async functions (the
-    /// bindings need `exports: { default: async }`): the CPU limit pauses
-    /// the guest at every epoch tick, which a synchronous call cannot do.
+    /// Runs `call` of `export` under the plugin's limits. Use it for typed
+    /// calls through bindings made with `bindgen!`, calling their async
+    /// functions (the bindings need `exports: { default: async }`): the CPU
+    /// limit pauses the guest at every epoch tick, which a synchronous call
+    /// cannot do. `export` names the call in its span, statistics and
+    /// [`crate::CallRecord`].
     ///
     /// ```ignore
     /// let filter = instance.bind(|store, instance| Filter::new(store, instance))?;
-    /// let out = instance.call(async |store| filter.call_transform(store, "hi").await).await?;
+    /// let out = instance
+    ///     .call("transform", async |store| filter.call_transform(store, "hi").await)
+    ///     .await?;
     /// ```
     pub async fn call<R>(
         &mut self,
+        export: &str,
         call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
     ) -> Result<R> {
+        self.call_answer(export, call, Ok).await
+    }
+
+    /// [`Self::call`], with `answer` making the caller's result of the
+    /// call's, inside the guard, so that the call is recorded as it ends.
+    pub(crate) async fn call_answer<R, A>(
+        &mut self,
+        export: &str,
+        call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
+        answer: impl FnOnce(R) -> Result<A>,
+    ) -> Result<A> {
         self.check_callable(false)?;
         let limits = self.plugin.inner.admitted.limits;
         let runtime = self.plugin.host.tokio_for_call()?;
-        let outcome = guarded(&mut self.store, &limits, runtime, call).await;
-        self.discarded = outcome.is_err();
+        let outcome = guarded(&mut self.store, &limits, runtime, export, call, answer).await;
+        self.settle(outcome)
+    }
+
+    /// Discards the instance after a failed call; a plugin's own `err`
+    /// answer leaves it as sound as any answer.
+    fn settle<A>(&mut self, outcome: Result<A>) -> Result<A> {
+        self.discarded = outcome
+            .as_ref()
+            .is_err_and(|e| !matches!(e, Error::Guest { .. }));
         outcome
     }
 
@@ -159,24 +198,34 @@ impl<T: Send + 'static> Instance<T> {
     /// ```ignore
     /// let mut instance = plugin.instantiate_blocking()?;
     /// let add = instance.typed_func::<(u32, u32), (u32,)>("add")?;
-    /// let (sum,) = instance.call_blocking(|store| add.call(store, (1, 2)))?;
+    /// let (sum,) = instance.call_blocking("add", |store| add.call(store, (1, 2)))?;
     /// ```
     pub fn call_blocking<R>(
         &mut self,
+        export: &str,
         call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
     ) -> Result<R> {
+        self.call_blocking_answer(export, call, Ok)
+    }
+
+    /// [`Self::call_blocking`] with an `answer`, as [`Self::call_answer`].
+    fn call_blocking_answer<R, A>(
+        &mut self,
+        export: &str,
+        call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
+        answer: impl FnOnce(R) -> Result<A>,
+    ) -> Result<A> {
         self.check_callable(true)?;
         let limits = self.plugin.inner.admitted.limits;
-        let outcome = guarded_blocking(&mut self.store, &limits, call);
-        self.discarded = outcome.is_err();
-        outcome
+        let outcome = guarded_blocking(&mut self.store, &limits, export, call, answer);
+        self.settle(outcome)
     }
 
     /// Calls the default world's `run(input)` on a blocking instance.
     pub fn run_blocking(&mut self, input: &str) -> Result<String> {
         let run = self.run_func()?;
-        let (output,) = self.call_blocking(|store| run.call(store, (input,)))?;
-        self.run_output(output)
+        let answer = self.run_answer();
+        self.call_blocking_answer("run", |store| run.call(store, (input,)), answer)
     }
 
     /// Fails if the instance was discarded or made for the other kind of
@@ -219,10 +268,13 @@ impl<T: Send + 'static> Instance<T> {
     /// [`Error::Guest`].
     pub async fn run(&mut self, input: &str) -> Result<String> {
         let run = self.run_func()?;
-        let (output,) = self
-            .call(async |store| run.call_async(store, (input,)).await)
-            .await?;
-        self.run_output(output)
+        let answer = self.run_answer();
+        self.call_answer(
+            "run",
+            async |store| run.call_async(store, (input,)).await,
+            answer,
+        )
+        .await
     }
 
     /// Looks up an exported function by `name` or `interface#name`; the
@@ -260,12 +312,27 @@ impl<T: Send + 'static> Instance<T> {
             })
     }
 
-    /// Calls an export with dynamic values; `results` are returned.
-    pub async fn call_func(&mut self, func: Func, args: &[Val]) -> Result<Vec<Val>> {
-        let mut results = vec![Val::Bool(false); func.ty(&self.store).results().len()];
-        self.call(async |store| func.call_async(store, args, &mut results).await)
-            .await?;
-        Ok(results)
+    /// Calls an export, `export` by name, with dynamic values; `results`
+    /// are returned.
+    pub async fn call_func(&mut self, export: &str, func: Func, args: &[Val]) -> Result<Vec<Val>> {
+        self.call_func_answer(export, func, args, Ok).await
+    }
+
+    /// [`Self::call_func`] with an `answer`, as [`Self::call_answer`].
+    pub(crate) async fn call_func_answer<A>(
+        &mut self,
+        export: &str,
+        func: Func,
+        args: &[Val],
+        answer: impl FnOnce(Vec<Val>) -> Result<A>,
+    ) -> Result<A> {
+        let count = func.ty(&self.store).results().len();
+        let call = async |store: &mut Store<StoreData<T>>| {
+            let mut results = vec![Val::Bool(false); count];
+            func.call_async(store, args, &mut results).await?;
+            Ok(results)
+        };
+        self.call_answer(export, call, answer).await
     }
 
     /// An exported function with its signature checked against `P` and
@@ -321,6 +388,14 @@ impl<T: Send + 'static> Instance<T> {
     }
 }
 
+/// The plugin's own error message, bounded, as [`Error::Guest`].
+pub(crate) fn guest_error(plugin: &str, message: String) -> Error {
+    Error::Guest {
+        plugin: plugin.to_string(),
+        message: bounded(message, MAX_GUEST_MESSAGE),
+    }
+}
+
 /// A store for one instance of `admitted` on `engine`, its WASI context set
 /// up by each capability, with its limiter and CPU budget. While the
 /// budget lasts, each epoch tick yields for an async call and continues for
@@ -333,8 +408,9 @@ pub(crate) fn new_store<T: Send + 'static>(
     blocking: bool,
 ) -> Result<Store<StoreData<T>>> {
     let budget = Arc::new(CallBudget::default());
+    let telemetry = &admitted.telemetry;
     let output =
-        |channel| PluginOutput::new(admitted.name.clone(), channel, host.stdio, budget.clone());
+        |channel| PluginOutput::new(telemetry.label.clone(), channel, host.stdio, budget.clone());
     let (stdout, stderr) = (output(Channel::Stdout), output(Channel::Stderr));
     let argv: Vec<String> = std::iter::once(admitted.name.to_string())
         .chain(args.iter().cloned())
@@ -351,7 +427,8 @@ pub(crate) fn new_store<T: Send + 'static>(
     }
     let limits = admitted.limits;
     let context = PluginContext {
-        name: admitted.name.clone(),
+        telemetry: telemetry.clone(),
+        _alive: telemetry.alive(),
         host_interfaces: admitted
             .grants
             .permissions()
@@ -363,7 +440,7 @@ pub(crate) fn new_store<T: Send + 'static>(
     };
     let data = StoreData::new(
         wasi.build_p1(),
-        MemoryLimiter::new(limits.memory, budget.clone()),
+        MemoryLimiter::new(limits.memory, budget.clone(), Some(telemetry.clone())),
         context,
         (host.new_data)(),
     );

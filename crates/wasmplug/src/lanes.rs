@@ -10,7 +10,7 @@
 
 use wasmtime::component::{ComponentNamedList, Func, Lift, Lower, Type, Val};
 
-use crate::dynamic::Signature;
+use crate::dynamic::{ErrResult, Signature};
 use crate::error::{Error, Result};
 use crate::instance::Instance;
 
@@ -70,34 +70,45 @@ impl<T: Send + 'static> Instance<T> {
                 });
             }
         }
-        self.call_values_of(func, &signature, args).await
+        self.call_values_of(export, func, &signature, args, ErrResult::Value)
+            .await
     }
 
+    /// Calls with `args` of `signature`, making of a top-level `err` what
+    /// `err` says.
     pub(crate) async fn call_values_of(
         &mut self,
+        export: &str,
         func: Func,
         signature: &Signature,
         args: &[Value],
+        err: ErrResult,
     ) -> Result<Vec<Value>> {
-        if let Some(results) = self.fast_lane(func, signature, args).await? {
+        let plugin = self.plugin().inner.admitted.name.clone();
+        if let Some(results) = self.fast_lane(export, func, signature, args, err).await? {
             return Ok(results);
         }
         let vals: Vec<Val> = args.iter().cloned().map(Val::from).collect();
-        let results = self.call_func(func, &vals).await?;
-        Ok(results
-            .into_iter()
-            .zip(&signature.results)
-            .map(|(val, ty)| value_of(val, ty))
-            .collect())
+        self.call_func_answer(export, func, &vals, |results| {
+            let values = results
+                .into_iter()
+                .zip(&signature.results)
+                .map(|(val, ty)| value_of(val, ty))
+                .collect();
+            err.judge(&plugin, values)
+        })
+        .await
     }
 
     /// The call through a typed function, or `None` when the signature has
     /// no lane (or the arguments do not match it).
     async fn fast_lane(
         &mut self,
+        export: &str,
         func: Func,
         signature: &Signature,
         args: &[Value],
+        err: ErrResult,
     ) -> Result<Option<Vec<Value>>> {
         let [result] = signature.results.as_slice() else {
             return Ok(None);
@@ -106,38 +117,64 @@ impl<T: Send + 'static> Instance<T> {
             return Ok(None);
         };
         let value = match (signature.params.as_slice(), args) {
-            ([], []) => self.lane(func, (), output).await?,
+            ([], []) => self.lane(export, func, (), output, err).await?,
             ([param], [arg]) => match (shape(param), arg) {
                 (Some(Shape::Bytes), Value::Bytes(bytes)) => {
-                    self.lane(func, (bytes.as_slice(),), output).await?
+                    self.lane(export, func, (bytes.as_slice(),), output, err)
+                        .await?
                 }
                 (Some(Shape::String), Value::String(text)) => {
-                    self.lane(func, (text.as_str(),), output).await?
+                    self.lane(export, func, (text.as_str(),), output, err)
+                        .await?
                 }
                 _ => return Ok(None),
             },
             _ => return Ok(None),
         };
-        Ok(Some(vec![value]))
+        Ok(Some(value))
     }
 
     /// A typed call with `params`, whose one result has the shape `output`.
-    async fn lane<P>(&mut self, func: Func, params: P, output: Shape) -> Result<Value>
+    async fn lane<P>(
+        &mut self,
+        export: &str,
+        func: Func,
+        params: P,
+        output: Shape,
+        err: ErrResult,
+    ) -> Result<Vec<Value>>
     where
         P: ComponentNamedList + Lower + Send + Sync,
     {
-        Ok(match output {
-            Shape::Bytes => Value::Bytes(self.typed::<P, (Vec<u8>,)>(func, params).await?.0),
-            Shape::String => Value::String(self.typed::<P, (String,)>(func, params).await?.0),
-            Shape::ResultString => result_value(
-                self.typed::<P, (std::result::Result<String, String>,)>(func, params)
-                    .await?
-                    .0,
-            ),
-        })
+        let plugin = self.plugin().inner.admitted.name.clone();
+        match output {
+            Shape::Bytes => {
+                let answer = |(bytes,)| Ok(vec![Value::Bytes(bytes)]);
+                self.typed::<P, (Vec<u8>,), _>(export, func, params, answer)
+                    .await
+            }
+            Shape::String => {
+                let answer = |(text,)| Ok(vec![Value::String(text)]);
+                self.typed::<P, (String,), _>(export, func, params, answer)
+                    .await
+            }
+            Shape::ResultString => {
+                let answer = |(result,)| err.judge(&plugin, vec![result_value(result)]);
+                self.typed::<P, (std::result::Result<String, String>,), _>(
+                    export, func, params, answer,
+                )
+                .await
+            }
+        }
     }
 
-    async fn typed<P, R>(&mut self, func: Func, params: P) -> Result<R>
+    async fn typed<P, R, A>(
+        &mut self,
+        export: &str,
+        func: Func,
+        params: P,
+        answer: impl FnOnce(R) -> Result<A>,
+    ) -> Result<A>
     where
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
@@ -145,8 +182,12 @@ impl<T: Send + 'static> Instance<T> {
         let typed = func
             .typed::<P, R>(self.store_mut())
             .map_err(|e| Error::runtime_message(format!("fast lane type check: {e:#}")))?;
-        self.call(async |store| typed.call_async(store, params).await)
-            .await
+        self.call_answer(
+            export,
+            async |store| typed.call_async(store, params).await,
+            answer,
+        )
+        .await
     }
 }
 

@@ -53,11 +53,14 @@ mod lanes;
 mod lifecycle;
 mod limits;
 mod manifest;
+mod names;
 mod permission;
 mod plugin;
 mod policy;
+mod set;
 mod source;
 mod store;
+mod telemetry;
 mod text;
 mod values;
 
@@ -73,16 +76,21 @@ pub use lanes::Value;
 pub use lifecycle::{InstancePool, Lifecycle};
 pub use limits::{LimitOverrides, Limits, parse_duration, parse_size};
 pub use manifest::{BuildSettings, JsEngine, Language, MANIFEST_FILE, Manifest, PluginInfo};
+pub use names::WitName;
 pub use permission::{Access, Backing, Grant, Party, Permission, Refusal, Request};
 pub use plugin::Plugin;
 pub use policy::{
     Consent, ConsentAnswer, ConsentRequest, Consented, GrantStore, Grants, PluginIdentity, Policy,
 };
+pub use set::{PluginSet, PluginSetBuilder, SetEntry, SetEvent, SetObserver};
 pub use source::{ComponentBytes, Sha256Digest, SourceKind, WasmBytes};
 pub use store::StoreData;
+pub use telemetry::{CallObserver, CallRecord, PluginStats};
 pub use text::{Untrusted, escape_control};
 pub use values::{from_json, parse_wave, to_json, to_wave};
 
+/// Re-exported so hosts record metrics with the same facade as this crate.
+pub use metrics;
 /// Re-exported so hosts use the same wasmtime as this crate.
 pub use wasmtime;
 

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use wasmtime::ResourceLimiter;
 
 use crate::error::{Error, Limit, Result};
+use crate::telemetry::Telemetry;
 
 /// How often the engine's epoch advances; the granularity of CPU limits.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -254,6 +255,8 @@ fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration
 pub(crate) struct CallBudget {
     output_used: AtomicU64,
     output_limit: AtomicU64,
+    /// Bytes refused because the output budget was spent.
+    output_dropped: AtomicU64,
     cpu_ticks: AtomicU64,
     tripped: AtomicU8,
 }
@@ -262,6 +265,7 @@ impl CallBudget {
     pub(crate) fn reset(&self, limits: &Limits) {
         self.output_used.store(0, Ordering::Relaxed);
         self.output_limit.store(limits.output, Ordering::Relaxed);
+        self.output_dropped.store(0, Ordering::Relaxed);
         self.cpu_ticks.store(0, Ordering::Relaxed);
         self.tripped.store(0, Ordering::Relaxed);
     }
@@ -301,6 +305,8 @@ impl CallBudget {
             .saturating_add(bytes as u64);
         if used > self.output_limit.load(Ordering::Relaxed) {
             self.trip(Limit::Output);
+            self.output_dropped
+                .fetch_add(bytes as u64, Ordering::Relaxed);
             false
         } else {
             true
@@ -310,6 +316,16 @@ impl CallBudget {
     /// Whether the guest wrote anything since the last reset.
     pub(crate) fn wrote_output(&self) -> bool {
         self.output_used.load(Ordering::Relaxed) > 0
+    }
+
+    /// Bytes of output refused in this call.
+    pub(crate) fn output_dropped(&self) -> u64 {
+        self.output_dropped.load(Ordering::Relaxed)
+    }
+
+    /// Epoch ticks counted in this call.
+    pub(crate) fn cpu_ticks(&self) -> u64 {
+        self.cpu_ticks.load(Ordering::Relaxed)
     }
 
     /// Counts one epoch tick of guest execution; false once `cpu` is spent.
@@ -330,23 +346,29 @@ impl CallBudget {
 #[error("output limit reached")]
 pub(crate) struct OutputLimitReached;
 
-/// Caps the bytes of all memories and tables of one instance.
-#[derive(Debug)]
+/// Caps the bytes of all memories and tables of one instance, and tells
+/// the plugin's telemetry how much it holds.
 pub(crate) struct MemoryLimiter {
     limit: u64,
     used: u64,
     budget: Arc<CallBudget>,
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 /// Bytes a table element is charged, the size of a function reference.
 const TABLE_ELEMENT_BYTES: u64 = 8;
 
 impl MemoryLimiter {
-    pub(crate) fn new(limit: u64, budget: Arc<CallBudget>) -> Self {
+    pub(crate) fn new(
+        limit: u64,
+        budget: Arc<CallBudget>,
+        telemetry: Option<Arc<Telemetry>>,
+    ) -> Self {
         MemoryLimiter {
             limit,
             used: 0,
             budget,
+            telemetry,
         }
     }
 
@@ -355,6 +377,9 @@ impl MemoryLimiter {
         match self.used.checked_add(added) {
             Some(total) if total <= self.limit => {
                 self.used = total;
+                if let Some(telemetry) = &self.telemetry {
+                    telemetry.memory(total);
+                }
                 true
             }
             _ => {
@@ -430,7 +455,7 @@ mod tests {
     #[test]
     fn memory_limiter_counts_every_memory_and_table() {
         let budget = Arc::new(CallBudget::default());
-        let mut limiter = MemoryLimiter::new(1000, budget.clone());
+        let mut limiter = MemoryLimiter::new(1000, budget.clone(), None);
         assert!(limiter.grow(0, 600));
         assert!(!limiter.grow(0, 600), "a second memory shares the cap");
         assert_eq!(budget.tripped(), Some(Limit::Memory));

@@ -266,22 +266,11 @@ mod check {
     /// kebab case.
     pub(super) fn world<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
         string(d, |world| {
-            let (name, version) = world.split_once('@').unwrap_or((world, ""));
-            let kebab = |id: &str| {
-                id.split('-').all(|word| {
-                    word.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                        && word.chars().all(|c| c.is_ascii_alphanumeric())
+            crate::names::WitName::parse(world)
+                .map(|_| ())
+                .map_err(|_| {
+                    format!("`{world}` is not a world name like `wasmplug:plugin/plugin@0.1.0`")
                 })
-            };
-            let names = name
-                .split_once(':')
-                .and_then(|(ns, rest)| rest.split_once('/').map(|(pkg, w)| [ns, pkg, w]));
-            let fine = names.is_some_and(|parts| parts.iter().all(|part| kebab(part)))
-                && (version.is_empty() != world.contains('@'))
-                && (version.is_empty() || semver::Version::parse(version).is_ok());
-            fine.then_some(()).ok_or_else(|| {
-                format!("`{world}` is not a world name like `wasmplug:plugin/plugin@0.1.0`")
-            })
         })
         .map(Some)
     }

@@ -10,10 +10,14 @@ use wasmtime_wasi::{WasiCtxView, WasiView};
 
 use crate::capability::stdio::{PluginOutput, line_cost};
 use crate::limits::{CallBudget, MemoryLimiter};
+use crate::telemetry::{Alive, PluginLabel, Telemetry};
 
 /// Per-instance facts shared with host functions and output streams.
 pub(crate) struct PluginContext {
-    pub(crate) name: Arc<str>,
+    /// The plugin's counters, name and version.
+    pub(crate) telemetry: Arc<Telemetry>,
+    /// Counts this instance among the plugin's live ones while it lasts.
+    pub(crate) _alive: Alive,
     /// Whether the host's own interfaces are linked: only they fail as the
     /// host's fault; WASI's functions fail on what the guest gave them.
     pub(crate) host_interfaces: bool,
@@ -27,7 +31,15 @@ impl PluginContext {
     /// Charges one captured line of `len` bytes at what the host writes;
     /// false once the output budget is spent.
     pub(crate) fn charge_line(&self, len: usize) -> bool {
-        self.budget.charge_output(line_cost(&self.name, len))
+        self.budget.charge_output(line_cost(self.label(), len))
+    }
+
+    pub(crate) fn label(&self) -> &PluginLabel {
+        &self.telemetry.label
+    }
+
+    pub(crate) fn name(&self) -> &str {
+        &self.telemetry.label.name
     }
 }
 
@@ -70,7 +82,7 @@ impl<T> StoreData<T> {
 
     /// The name of the plugin this instance runs.
     pub fn plugin_name(&self) -> &str {
-        &self.context.name
+        self.context.name()
     }
 
     /// The resource table, for host interfaces that hand out resources.

@@ -1,37 +1,110 @@
 //! A classic plugin host: every plugin in a folder gets the same text and
 //! transforms it, through typed bindings generated from the host's own WIT
-//! world (`wit/filter.wit`). Plugins may call back into the `app` interface,
-//! which the host offers and its policy grants to those that request it.
+//! world. Plugins may call back into the `app` interface, which the host
+//! offers and its policy grants to those that request it.
+//!
+//! The host's API has three released versions (`wit/v0.1.0`, `v0.2.0`,
+//! `v0.3.0`) and serves all of them at once, as an application does once
+//! plugins are in its users' hands: one module of bindings per version, the
+//! newest holding the implementation and the older ones adapting to it. A
+//! plugin built against any of them runs unchanged; one built against a
+//! version the host does not speak is refused at load, naming the ones it
+//! does.
 //!
 //! Usage: `example-host PLUGINS_DIR [TEXT]`; each plugin lives in its own
 //! folder with its `.wasm` and `plugin.toml`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
-use bindings::Filter;
-use bindings::example::filters::app;
-use wasmplug::{Grant, Host, HostBuilder, HostInterface, Policy, StoreData};
-use wasmtime::component::HasSelf;
+use wasmplug::wasmtime::component::HasSelf;
+use wasmplug::{Grant, HostBuilder, HostInterface, Plugin, PluginSet, Policy, StoreData};
 
-/// Typed bindings for the host's world, `example:filters/filter`.
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "wit",
+/// Bindings for version 0.1.0, the first release: `app.name`.
+mod v0_1 {
+    ::wasmplug::wasmtime::component::bindgen!({
+        path: "wit/v0.1.0",
         world: "filter",
         exports: { default: async },
+        wasmtime_crate: ::wasmplug::wasmtime,
     });
 }
+
+/// Bindings for version 0.2.0, which added `app.about`.
+mod v0_2 {
+    ::wasmplug::wasmtime::component::bindgen!({
+        path: "wit/v0.2.0",
+        world: "filter",
+        exports: { default: async },
+        wasmtime_crate: ::wasmplug::wasmtime,
+    });
+}
+
+/// Bindings for version 0.3.0, the newest, whose `about` has a locale.
+mod v0_3 {
+    ::wasmplug::wasmtime::component::bindgen!({
+        path: "wit/v0.3.0",
+        world: "filter",
+        exports: { default: async },
+        wasmtime_crate: ::wasmplug::wasmtime,
+    });
+}
+
+use v0_1::example::filters::app as app_v0_1;
+use v0_2::example::filters::app as app_v0_2;
+use v0_3::example::filters::app as app_v0_3;
+
+/// The versions of `example:filters` this host speaks, newest first.
+const VERSIONS: [&str; 3] = ["0.3.0", "0.2.0", "0.1.0"];
 
 /// What the host keeps for each plugin instance.
 struct App {
     name: String,
+    locale: String,
 }
 
-impl app::Host for App {
+/// The newest version holds the implementation.
+impl app_v0_3::Host for App {
     fn name(&mut self) -> String {
         self.name.clone()
     }
+
+    fn about(&mut self) -> app_v0_3::AppInfo {
+        app_v0_3::AppInfo {
+            name: self.name.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            locale: self.locale.clone(),
+        }
+    }
+}
+
+/// 0.2.0 adapts to 0.3.0: its `about` has no locale.
+impl app_v0_2::Host for App {
+    fn name(&mut self) -> String {
+        app_v0_3::Host::name(self)
+    }
+
+    fn about(&mut self) -> app_v0_2::AppInfo {
+        let about = app_v0_3::Host::about(self);
+        app_v0_2::AppInfo {
+            name: about.name,
+            version: about.version,
+        }
+    }
+}
+
+/// 0.1.0 adapts to 0.3.0: only `name`.
+impl app_v0_1::Host for App {
+    fn name(&mut self) -> String {
+        app_v0_3::Host::name(self)
+    }
+}
+
+/// A plugin's `transform`, through the bindings of the version it was
+/// built against.
+enum Filter {
+    V0_1(v0_1::Filter),
+    V0_2(v0_2::Filter),
+    V0_3(v0_3::Filter),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,62 +114,82 @@ fn main() -> anyhow::Result<()> {
         .next()
         .unwrap_or_else(|| "plugins are components".into());
 
-    // `name` answers at once, so plugins using it can take blocking calls.
-    let app = HostInterface::new("example:filters/app", |linker| {
-        app::add_to_linker::<_, HasSelf<App>>(linker, StoreData::host_mut)
+    // `app` answers at once, so plugins using it can take blocking calls.
+    let app = HostInterface::new("example:filters/app@0.3.0", |linker| {
+        app_v0_3::add_to_linker::<_, HasSelf<App>>(linker, StoreData::host_mut)
+    })
+    .version("0.2.0", |linker| {
+        app_v0_2::add_to_linker::<_, HasSelf<App>>(linker, StoreData::host_mut)
+    })
+    .version("0.1.0", |linker| {
+        app_v0_1::add_to_linker::<_, HasSelf<App>>(linker, StoreData::host_mut)
     })
     .synchronous();
     let policy = Policy::new().allow(Grant::interface(app.name()));
-    let host = HostBuilder::with_data(|| App {
+    let locale = std::env::var("LANG")
+        .ok()
+        .and_then(|lang| lang.get(..2).map(str::to_string))
+        .filter(|code| code.chars().all(|c| c.is_ascii_alphabetic()))
+        .unwrap_or_else(|| "en".into());
+    let mut builder = HostBuilder::with_data(move || App {
         name: "example-host".into(),
+        locale: locale.clone(),
     })
     .policy(policy)
-    .interface(app)
-    .build()?;
+    .interface(app);
+    for version in VERSIONS {
+        builder = builder.world(format!("example:filters/filter@{version}"));
+    }
+    let host = builder.build()?;
 
-    for component in plugin_files(&dir)? {
-        match host.block_on(transform(&host, &component, &text))? {
-            Ok((name, output)) => println!("{name:>10}: {output}"),
-            Err(error) => println!("{:>10}: error: {error}", component.display()),
+    let set = host.block_on(PluginSet::builder(&host, &dir).watch(false).open())??;
+    for entry in set.entries() {
+        let label = entry
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        if let Some(error) = &entry.error {
+            println!("{label:>10}: error: {error}");
+            continue;
+        }
+        let Some(plugin) = entry.plugin else { continue };
+        let api = api_version(&plugin);
+        match host.block_on(transform(&plugin, &text))? {
+            Ok(output) => println!("{:>10} [{api}]: {output}", plugin.name()),
+            Err(error) => println!("{:>10} [{api}]: error: {error}", plugin.name()),
         }
     }
     Ok(())
 }
 
-/// Loads one plugin and calls its `transform` export under its limits.
-async fn transform(
-    host: &Host<App>,
-    component: &Path,
-    text: &str,
-) -> wasmplug::Result<(String, String)> {
-    let plugin = host.load_file(component).await?;
-    let mut instance = plugin.instantiate().await?;
-    let filter = instance.bind(|store, instance| Filter::new(store, instance))?;
-    let output = instance
-        .call(async |store| filter.call_transform(store, text).await)
-        .await?
-        .map_err(|message| wasmplug::Error::Guest {
-            plugin: plugin.name().into(),
-            message,
-        })?;
-    Ok((plugin.name().to_string(), output))
+/// The version of the host's world the plugin was built against, from its
+/// manifest; the oldest when it does not say.
+fn api_version(plugin: &Plugin<App>) -> &str {
+    plugin
+        .manifest()
+        .and_then(|m| m.plugin.world.as_deref())
+        .and_then(|world| world.split_once('@'))
+        .map_or(VERSIONS[VERSIONS.len() - 1], |(_, version)| version)
 }
 
-/// The `.wasm` file in each folder of `dir`, in name order.
-fn plugin_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let folder = entry?.path();
-        if !folder.is_dir() {
-            continue;
-        }
-        for file in std::fs::read_dir(&folder)? {
-            let file = file?.path();
-            if file.extension().is_some_and(|e| e == "wasm") {
-                files.push(file);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
+/// Calls the plugin's `transform` under its limits, on a fresh instance.
+async fn transform(plugin: &Plugin<App>, text: &str) -> wasmplug::Result<String> {
+    let mut instance = plugin.instantiate().await?;
+    // Versions below 1.0 are compatible within their minor version.
+    let filter = match api_version(plugin).rsplit_once('.').map(|(track, _)| track) {
+        Some("0.3") => Filter::V0_3(instance.bind(|store, i| v0_3::Filter::new(store, i))?),
+        Some("0.2") => Filter::V0_2(instance.bind(|store, i| v0_2::Filter::new(store, i))?),
+        _ => Filter::V0_1(instance.bind(|store, i| v0_1::Filter::new(store, i))?),
+    };
+    let output = instance
+        .call("transform", async |store| match &filter {
+            Filter::V0_1(f) => f.call_transform(store, text).await,
+            Filter::V0_2(f) => f.call_transform(store, text).await,
+            Filter::V0_3(f) => f.call_transform(store, text).await,
+        })
+        .await?;
+    output.map_err(|message| wasmplug::Error::Guest {
+        plugin: plugin.name().into(),
+        message,
+    })
 }

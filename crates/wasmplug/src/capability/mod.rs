@@ -147,6 +147,9 @@ pub enum ImportStatus {
     Empty { key: &'static str },
     /// Not linked unless granted: the plugin is refused at load.
     Refused(Permission),
+    /// A version the host does not serve: the plugin is refused at load.
+    /// `versions` are those it serves.
+    Unsupported { versions: Vec<String> },
 }
 
 impl ImportStatus {
@@ -171,6 +174,13 @@ impl fmt::Display for ImportStatus {
             }
             ImportStatus::Empty { key } => write!(f, "nothing granted ({key})"),
             ImportStatus::Refused(permission) => write!(f, "refused: {permission}"),
+            ImportStatus::Unsupported { versions } => {
+                write!(
+                    f,
+                    "unsupported version (the host serves {})",
+                    versions.join(", ")
+                )
+            }
         }
     }
 }

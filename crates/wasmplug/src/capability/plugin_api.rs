@@ -54,7 +54,7 @@ impl<T: Send + 'static> host::Host for StoreData<T> {
             Level::Warn => tracing::Level::WARN,
             Level::Error => tracing::Level::ERROR,
         };
-        super::stdio::emit(&context.name, level, "log", &message);
+        super::stdio::emit(context.label(), level, "log", &message);
         Ok(())
     }
 

@@ -30,6 +30,7 @@ use crate::limits::{CallBudget, OutputLimitReached};
 use crate::permission::Permission;
 use crate::policy::Grants;
 use crate::store::StoreData;
+use crate::telemetry::PluginLabel;
 use crate::text::escape_control;
 
 /// Where a plugin's stdout and stderr go.
@@ -171,27 +172,34 @@ const LINE_OVERHEAD: usize = 32;
 /// The buffer between a guest and the host's own stdout in `Inherit` mode.
 const INHERIT_BUFFER: usize = 64 * 1024;
 
-/// Emits one line of a plugin's output as a log event.
-pub(crate) fn emit(plugin: &str, level: tracing::Level, stream: &str, text: &str) {
+/// Emits one line of a plugin's output as a log event, labelled with the
+/// plugin's name and version.
+pub(crate) fn emit(label: &PluginLabel, level: tracing::Level, stream: &str, text: &str) {
     let text = escape_control(text);
+    let (plugin, version) = (&*label.name, &*label.version);
     match level {
         tracing::Level::TRACE => {
-            tracing::trace!(target: "wasmplug::guest", plugin, stream, "{text}")
+            tracing::trace!(target: "wasmplug::guest", plugin, version, stream, "{text}")
         }
         tracing::Level::DEBUG => {
-            tracing::debug!(target: "wasmplug::guest", plugin, stream, "{text}")
+            tracing::debug!(target: "wasmplug::guest", plugin, version, stream, "{text}")
         }
-        tracing::Level::INFO => tracing::info!(target: "wasmplug::guest", plugin, stream, "{text}"),
-        tracing::Level::WARN => tracing::warn!(target: "wasmplug::guest", plugin, stream, "{text}"),
+        tracing::Level::INFO => {
+            tracing::info!(target: "wasmplug::guest", plugin, version, stream, "{text}")
+        }
+        tracing::Level::WARN => {
+            tracing::warn!(target: "wasmplug::guest", plugin, version, stream, "{text}")
+        }
         tracing::Level::ERROR => {
-            tracing::error!(target: "wasmplug::guest", plugin, stream, "{text}")
+            tracing::error!(target: "wasmplug::guest", plugin, version, stream, "{text}")
         }
     }
 }
 
-/// What a captured line of `len` bytes from `plugin` costs the budget.
-pub(crate) fn line_cost(plugin: &str, len: usize) -> usize {
-    len + plugin.len() + LINE_OVERHEAD
+/// What a captured line of `len` bytes costs the budget: its text and its
+/// labels.
+pub(crate) fn line_cost(label: &PluginLabel, len: usize) -> usize {
+    len + label.name.len() + label.version.len() + LINE_OVERHEAD
 }
 
 /// One of a plugin's output channels; cheap to clone, all clones share state.
@@ -201,7 +209,7 @@ pub(crate) struct PluginOutput {
 }
 
 struct OutputState {
-    plugin: Arc<str>,
+    label: PluginLabel,
     channel: Channel,
     budget: Arc<CallBudget>,
     /// In `Inherit` mode, the host's own stream behind a buffer.
@@ -214,7 +222,7 @@ impl PluginOutput {
     /// A channel of `plugin`'s output. In `Inherit` mode this starts the
     /// task that drains it, so it must be made inside a tokio runtime.
     pub(crate) fn new(
-        plugin: Arc<str>,
+        label: PluginLabel,
         channel: Channel,
         mode: StdioMode,
         budget: Arc<CallBudget>,
@@ -225,7 +233,7 @@ impl PluginOutput {
         });
         PluginOutput {
             inner: Arc::new(OutputState {
-                plugin,
+                label,
                 channel,
                 budget,
                 host,
@@ -291,15 +299,15 @@ impl PluginOutput {
         let state = &self.inner;
         if !state
             .budget
-            .charge_output(line_cost(&state.plugin, line.len()))
+            .charge_output(line_cost(&state.label, line.len()))
         {
             return Err(OutputLimitReached);
         }
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches('\r');
         match state.channel {
-            Channel::Stdout => emit(&state.plugin, tracing::Level::INFO, "stdout", text),
-            Channel::Stderr => emit(&state.plugin, tracing::Level::WARN, "stderr", text),
+            Channel::Stdout => emit(&state.label, tracing::Level::INFO, "stdout", text),
+            Channel::Stderr => emit(&state.label, tracing::Level::WARN, "stderr", text),
         }
         Ok(())
     }
@@ -450,13 +458,20 @@ mod tests {
     use super::*;
     use crate::limits::Limits;
 
+    fn label() -> PluginLabel {
+        PluginLabel {
+            name: "p".into(),
+            version: "1.0.0".into(),
+        }
+    }
+
     fn output(limit: u64) -> PluginOutput {
         let budget = Arc::new(CallBudget::default());
         budget.reset(&Limits {
             output: limit,
             ..Limits::default()
         });
-        PluginOutput::new("p".into(), Channel::Stderr, StdioMode::Log, budget)
+        PluginOutput::new(label(), Channel::Stderr, StdioMode::Log, budget)
     }
 
     #[test]
@@ -473,7 +488,7 @@ mod tests {
 
     #[test]
     fn each_line_costs_what_the_host_writes() {
-        let per_line = line_cost("p", 0) as u64;
+        let per_line = line_cost(&label(), 0) as u64;
         let out = output(per_line * 3);
         // Three empty lines, one byte each from the guest, fill the budget.
         for _ in 0..3 {
@@ -484,7 +499,7 @@ mod tests {
 
     #[test]
     fn refuses_writes_past_the_budget() {
-        let out = output(line_cost("p", 10) as u64);
+        let out = output(line_cost(&label(), 10) as u64);
         out.take(b"0123456789\n").unwrap();
         assert!(out.take(b"x\n").is_err());
     }

@@ -22,10 +22,12 @@ use crate::error::{Error, Result};
 use crate::host::{Host, HostInner};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
+use crate::names::{DEFAULT_WORLD, WitName};
 use crate::permission::{Party, Permission, Request};
-use crate::policy::{Grants, PluginIdentity, decide};
+use crate::policy::{Consent, Grants, PluginIdentity, decide};
 use crate::source::{SourceKind, WasmBytes};
 use crate::store::StoreData;
+use crate::telemetry::{PluginLabel, Telemetry};
 
 /// Where a plugin's manifest comes from.
 pub(crate) enum ManifestSource {
@@ -39,11 +41,17 @@ pub(crate) struct LoadRequest {
     pub(crate) manifest: ManifestSource,
     /// The name used when there is no manifest.
     pub(crate) default_name: String,
+    /// The user's consent for this load, when not the host's: a plugin
+    /// set's reload asks no one.
+    pub(crate) consent: Option<Consent>,
 }
 
-/// The world this crate knows, checked at load when a manifest names it:
-/// a plugin that does not implement it is refused before any call.
-const DEFAULT_WORLD: &str = "wasmplug:plugin/plugin";
+impl LoadRequest {
+    /// The consent this load decides with.
+    pub(crate) fn consent<'a, T>(&'a self, settings: &'a HostInner<T>) -> &'a Consent {
+        self.consent.as_ref().unwrap_or(&settings.consent)
+    }
+}
 
 /// Why a request was made for a plugin without a manifest.
 const IMPLIED_REASON: &str = "no manifest: asks for what the host gives every plugin";
@@ -65,12 +73,15 @@ pub(crate) struct Admitted<T: 'static> {
     pub(crate) config: Arc<BTreeMap<String, String>>,
     /// Each capability as this plugin has it, in the registry's order.
     pub(crate) capabilities: Vec<Box<dyn PluginCapability<T>>>,
+    /// Its statistics, metrics and the host's observer.
+    pub(crate) telemetry: Arc<Telemetry>,
 }
 
 /// The steps before compiling: read the manifest, know the plugin, decide
 /// what it gets, set its limits.
 pub(crate) fn admit<T: Send + 'static>(
     settings: &HostInner<T>,
+    consent: &Consent,
     bytes: &WasmBytes,
     manifest: ManifestSource,
     default_name: String,
@@ -80,6 +91,9 @@ pub(crate) fn admit<T: Send + 'static>(
         ManifestSource::Given(manifest) => Some(*manifest),
         ManifestSource::None => None,
     };
+    if let Some(manifest) = &manifest {
+        check_world_version(settings, manifest)?;
+    }
     let identity = PluginIdentity {
         name: manifest
             .as_ref()
@@ -89,7 +103,7 @@ pub(crate) fn admit<T: Send + 'static>(
     };
     let requested = match &manifest {
         Some(m) => m.requests.clone(),
-        None if settings.implicit_requests => implied_requests(settings, &identity.name),
+        None if settings.implicit_requests => implied_requests(settings, consent, &identity.name),
         None => Vec::new(),
     };
     let grants = decide(
@@ -97,7 +111,7 @@ pub(crate) fn admit<T: Send + 'static>(
         &identity,
         &requested,
         &settings.policy,
-        &settings.consent,
+        consent,
     )?;
     let limits = limits(settings, manifest.as_ref(), &identity.name);
     let capabilities = settings
@@ -110,7 +124,12 @@ pub(crate) fn admit<T: Send + 'static>(
         .map(|m| m.config.clone())
         .unwrap_or_default();
     config.extend(settings.config.clone());
+    let label = PluginLabel {
+        name: identity.name.as_str().into(),
+        version: identity.version.as_deref().unwrap_or_default().into(),
+    };
     Ok(Admitted {
+        telemetry: Arc::new(Telemetry::new(label, &settings.telemetry)),
         name: identity.name.as_str().into(),
         identity,
         origin: bytes.origin.clone(),
@@ -158,8 +177,10 @@ impl<T: 'static> Admitted<T> {
 
 pub(crate) fn load<T: Send + 'static>(host: Host<T>, request: LoadRequest) -> Result<Plugin<T>> {
     let settings = &*host.inner;
+    let consent = request.consent(settings).clone();
     let admitted = admit(
         settings,
+        &consent,
         &request.bytes,
         request.manifest,
         request.default_name,
@@ -202,8 +223,11 @@ pub(crate) fn load<T: Send + 'static>(host: Host<T>, request: LoadRequest) -> Re
 
 /// What a plugin without a manifest asks for: whatever the host gives every
 /// plugin by name, rather than by pattern.
-fn implied_requests<T: 'static>(settings: &HostInner<T>, plugin: &str) -> Vec<Request> {
-    let consent = &settings.consent;
+fn implied_requests<T: 'static>(
+    settings: &HostInner<T>,
+    consent: &Consent,
+    plugin: &str,
+) -> Vec<Request> {
     let mut permissions: Vec<&Permission> = consent
         .given_grants()
         .iter()
@@ -268,8 +292,17 @@ fn match_imports<T: 'static>(
             return Err(missing_import(plugin, &import));
         };
         let status = capabilities[index].import_status(&import);
-        if let ImportStatus::Refused(permission) = &status {
-            return Err(denied(plugin, permission, grants));
+        match &status {
+            ImportStatus::Refused(permission) => return Err(denied(plugin, permission, grants)),
+            ImportStatus::Unsupported { versions } => {
+                return Err(Error::ApiVersion {
+                    plugin: plugin.to_string(),
+                    api: import.interface.clone(),
+                    wanted: name.split_once('@').map_or("", |(_, v)| v).to_string(),
+                    speaks: versions.clone(),
+                });
+            }
+            _ => {}
         }
         infos.push(ImportInfo {
             name: import.name.clone(),
@@ -343,8 +376,37 @@ pub(crate) fn instance_pre<T: Send + 'static>(
     linker.instantiate_pre(component).map_err(link_error)
 }
 
+/// Refuses a plugin whose manifest names a world the host speaks, but in
+/// a version it does not: before anything is compiled.
+fn check_world_version<T: 'static>(settings: &HostInner<T>, manifest: &Manifest) -> Result<()> {
+    let Some(world) = manifest.plugin.world.as_deref() else {
+        return Ok(());
+    };
+    let Ok(world) = WitName::parse(world) else {
+        return Ok(());
+    };
+    let spoken: Vec<&WitName> = settings
+        .worlds
+        .iter()
+        .filter(|w| w.unversioned() == world.unversioned())
+        .collect();
+    if spoken.is_empty() || spoken.iter().any(|w| w.matches(&world)) {
+        return Ok(());
+    }
+    let mut speaks: Vec<&semver::Version> = spoken.iter().filter_map(|w| w.version()).collect();
+    speaks.sort_by(|a, b| b.cmp(a));
+    Err(Error::ApiVersion {
+        plugin: manifest.plugin.name.clone(),
+        api: world.unversioned().to_string(),
+        wanted: world.version().map(|v| v.to_string()).unwrap_or_default(),
+        speaks: speaks.iter().map(|v| v.to_string()).collect(),
+    })
+}
+
 fn check_world(plugin: &str, world: &str, component: &Component) -> Result<()> {
-    if unversioned(world) != DEFAULT_WORLD {
+    // The world this crate knows is checked: a plugin that names it but
+    // does not implement it is refused before any call.
+    if unversioned(world) != unversioned(DEFAULT_WORLD) {
         return Ok(());
     }
     let engine = component.engine();

@@ -19,6 +19,7 @@ use crate::permission::Request;
 use crate::policy::{Grants, PluginIdentity};
 use crate::source::{Sha256Digest, SourceKind};
 use crate::store::StoreData;
+use crate::telemetry::PluginStats;
 
 pub(crate) use load::{Admitted, LoadRequest, ManifestSource, admit, load};
 
@@ -34,6 +35,15 @@ impl<T: 'static> Clone for Plugin<T> {
             host: self.host.clone(),
             inner: self.inner.clone(),
         }
+    }
+}
+
+impl<T: 'static> std::fmt::Debug for Plugin<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("identity", self.identity())
+            .field("origin", &self.origin())
+            .finish_non_exhaustive()
     }
 }
 
@@ -193,6 +203,13 @@ impl<T: 'static> Plugin<T> {
     /// Every import, with the capability that provides it and what it gives.
     pub fn imports(&self) -> &[ImportInfo] {
         &self.inner.import_infos
+    }
+
+    /// What the plugin has done since it was loaded: calls, errors by
+    /// kind, durations (when measured), CPU ticks, fuel, peak memory, live
+    /// instances and output dropped.
+    pub fn stats(&self) -> PluginStats {
+        self.inner.admitted.telemetry.snapshot()
     }
 
     /// The limits each call runs under.

@@ -1,7 +1,7 @@
 //! Upper-cases its text and adds an exclamation mark.
 
 wit_bindgen::generate!({
-    path: "../../host/wit",
+    path: "../../host/wit/v0.1.0",
     world: "filter",
     // `wasmplug:plugin/host` comes from another package, which wit-bindgen
     // only generates bindings for when asked.
