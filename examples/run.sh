@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# The main job: build the example plugins from source, put each filter plugin
-# in its own folder under examples/host/plugins with its manifest, run the
-# example host over them, then call the default-world `hello` plugin with the
-# wasmplug CLI. Extra arguments go to the host (the text to transform).
+# The main job: build the example plugins from source, then run the two
+# example hosts over them, and call the default-world `hello` plugin with
+# the wasmplug CLI:
+#
+# - examples/host, a text-filter host serving its API at three versions,
+#   over every filter plugin, each in its own folder under
+#   examples/host/plugins with its manifest;
+# - sqlplug, an SQLite database whose SQL functions are plugins (Rust, and
+#   Python when componentize-py is installed: ./scripts/toolchains.sh), on
+#   the sample data in examples/sqlplug/data.
+#
+# Extra arguments go to the filter host (the text to transform).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
-plugins="$root/examples/host/plugins"
+filters="$root/examples/host/plugins"
+functions="$root/examples/sqlplug/plugins"
 
 if ! rustup target list --installed | grep -qx wasm32-wasip2; then
     rustup target add wasm32-wasip2
@@ -15,20 +24,52 @@ fi
 # From inside the plugins' workspace, so its .cargo/config.toml applies.
 (cd "$root/examples/plugins" &&
     cargo build --release --quiet --target wasm32-wasip2 --target-dir "$target/example-guests")
+cargo build --quiet -p wasmplug-cli -p example-host -p sqlplug
+bin="$target/debug"
 
+# Each plugin in a folder of its own, beside its manifest, in the folder of
+# the host whose world it implements.
 built="$target/example-guests/wasm32-wasip2/release"
 for manifest in "$root"/examples/plugins/*/plugin.toml; do
-    grep -q '^world = "example:filters/' "$manifest" || continue
     name="$(basename "$(dirname "$manifest")")"
-    mkdir -p "$plugins/$name"
-    cp "$manifest" "$plugins/$name/plugin.toml"
-    cp "$built/${name//-/_}.wasm" "$plugins/$name/$name.wasm"
+    case "$(grep '^world = ' "$manifest")" in
+    *'"example:filters/'*) dir="$filters/$name" ;;
+    *'"sqlplug:functions/'*) dir="$functions/$name" ;;
+    *) continue ;;
+    esac
+    [ -e "$built/${name//-/_}.wasm" ] || continue
+    mkdir -p "$dir"
+    cp "$manifest" "$dir/plugin.toml"
+    cp "$built/${name//-/_}.wasm" "$dir/$name.wasm"
 done
+# The Python function, built by `wasmplug build` when its toolchain is here.
+regexp="yes"
+mkdir -p "$functions/regexp"
+if ! "$bin/wasmplug" build --project "$root/examples/plugins/regexp" \
+    -o "$functions/regexp/regexp.wasm" 2>"$target/regexp-build.log" >/dev/null; then
+    regexp=""
+    rm -rf "$functions/regexp"
+    echo "(the Python function regexp is skipped: $(tail -1 "$target/regexp-build.log"))"
+else
+    cp "$root/examples/plugins/regexp/plugin.toml" "$functions/regexp/plugin.toml"
+fi
 
-echo "== example host: every plugin in $plugins transforms the text"
-cargo run --quiet -p example-host -- "$plugins" "$@"
+echo "== example host: every plugin in $filters transforms the text"
+"$bin/example-host" "$filters" "$@"
+
+echo "== sqlplug: SQL functions from $functions, on examples/sqlplug/data/books.sql"
+queries=(
+    "SELECT author, count(*) AS books, median(pages) AS median_pages
+       FROM books GROUP BY author HAVING books >= 3 ORDER BY median_pages DESC"
+)
+if [ -n "$regexp" ]; then
+    queries+=("SELECT slugify(title) AS slug, year FROM books
+                WHERE title REGEXP '^The [A-Z][a-z]+ of' ORDER BY year")
+else
+    queries+=("SELECT slugify(title) AS slug, year FROM books WHERE year < 1955 ORDER BY year")
+fi
+"$bin/sqlplug" --plugins "$functions" :memory: \
+    ".read $root/examples/sqlplug/data/books.sql" "${queries[@]}"
 
 echo "== wasmplug call: the default-world hello plugin"
-cargo run --quiet -p wasmplug-cli -- call \
-    --manifest "$root/examples/plugins/hello/plugin.toml" "$built/hello.wasm" run '"world"'
-
+"$bin/wasmplug" call --manifest "$root/examples/plugins/hello/plugin.toml" "$built/hello.wasm" run '"world"'

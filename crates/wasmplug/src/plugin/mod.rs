@@ -166,6 +166,13 @@ impl<T: 'static> Plugin<T> {
         &self.inner.admitted.identity
     }
 
+    /// Whether both are the same load of a plugin: not only the same
+    /// bytes, but the same compiled, linked version, so that a host keeping
+    /// an instance knows when a plugin set swapped in another.
+    pub fn is_same(&self, other: &Plugin<T>) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// The SHA-256 of the plugin's file as given, its identity.
     pub fn sha256(&self) -> Sha256Digest {
         self.inner.admitted.identity.sha256

@@ -1,0 +1,24 @@
+//! Typed bindings for the two worlds of `wit/functions.wit`, called
+//! synchronously: SQLite calls functions from its own thread, and plugins
+//! that get nothing cannot wait.
+
+/// `sqlplug:functions/scalar`: `call(args) -> result<value, string>`.
+pub(crate) mod scalar {
+    ::wasmplug::wasmtime::component::bindgen!({
+        path: "wit",
+        world: "scalar",
+        wasmtime_crate: ::wasmplug::wasmtime,
+    });
+}
+
+/// `sqlplug:functions/aggregate`: the `group` resource of `accumulate`.
+pub(crate) mod aggregate {
+    ::wasmplug::wasmtime::component::bindgen!({
+        path: "wit",
+        world: "aggregate",
+        wasmtime_crate: ::wasmplug::wasmtime,
+        with: { "sqlplug:functions/types": super::scalar::sqlplug::functions::types },
+    });
+}
+
+pub(crate) use scalar::sqlplug::functions::types::Value;
