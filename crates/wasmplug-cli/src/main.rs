@@ -4,6 +4,7 @@
 mod commands;
 mod hints;
 mod options;
+mod telemetry;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -12,7 +12,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use wasmplug::{
     Access, ArtifactCache, CompileEvent, Consent, ConsentAnswer, ConsentRequest, Grant, GrantStore,
-    Host, Limits, Plugin, Policy, StdioMode, Untrusted,
+    Host, HostBuilder, Limits, Plugin, Policy, StdioMode, Untrusted,
 };
 
 #[derive(Debug, Args)]
@@ -166,6 +166,11 @@ impl LoadOptions {
     }
 
     pub fn host(&self, defaults: Defaults) -> wasmplug::Result<Host> {
+        self.host_builder(defaults)?.build()
+    }
+
+    /// The host as the options configure it, for a command to add to.
+    pub fn host_builder(&self, defaults: Defaults) -> wasmplug::Result<HostBuilder> {
         let limits = self.limits();
         let cache = if self.no_cache {
             None
@@ -184,7 +189,7 @@ impl LoadOptions {
         for (key, value) in &self.config {
             builder = builder.config(key, value);
         }
-        builder.build()
+        Ok(builder)
     }
 
     /// Loads the plugin and warns about each permission it asked for in vain,

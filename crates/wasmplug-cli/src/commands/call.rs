@@ -7,6 +7,7 @@ use clap::Args;
 use wasmplug::StdioMode;
 
 use crate::options::{Defaults, LoadOptions};
+use crate::telemetry::Records;
 
 /// Call an exported function: `wasmplug call plugin.wasm run '"world"'`.
 #[derive(Debug, Args)]
@@ -16,6 +17,10 @@ pub struct Call {
     /// Arguments and results are JSON instead of WAVE.
     #[arg(long)]
     json: bool,
+    /// Print each call's time, CPU and fuel, and the plugin's peak memory,
+    /// to stderr.
+    #[arg(long)]
+    stats: bool,
     /// The component (or preview1 module).
     file: PathBuf,
     /// The export: `name` or `interface#name`.
@@ -26,11 +31,27 @@ pub struct Call {
 
 impl Call {
     pub async fn execute(self) -> anyhow::Result<ExitCode> {
-        let host = self.options.host(Defaults {
+        let records = Records::default();
+        let mut builder = self.options.host_builder(Defaults {
             stdio: StdioMode::Log,
             stdin: false,
         })?;
+        if self.stats {
+            builder = records.observe(builder);
+        }
+        let host = builder.build()?;
         let plugin = self.options.load(&host, &self.file).await?;
+        let outcome = self.call(&plugin).await;
+        if self.stats {
+            eprintln!(
+                "{}",
+                records.report(&plugin.identity().to_string(), &plugin.stats())
+            );
+        }
+        outcome
+    }
+
+    async fn call(&self, plugin: &wasmplug::Plugin) -> anyhow::Result<ExitCode> {
         let mut instance = plugin.instantiate().await?;
         if self.json {
             let args = self

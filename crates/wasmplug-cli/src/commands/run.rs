@@ -1,6 +1,7 @@
 //! `wasmplug run`: run a `wasi:cli/run` component or a preview1 command as
 //! `wasmtime run` does, with the guest's exit status, under the sandbox.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,6 +15,11 @@ use crate::options::{Defaults, LoadOptions};
 pub struct Run {
     #[command(flatten)]
     options: LoadOptions,
+    /// Serve the program's metrics (calls, errors, time, CPU, memory) in
+    /// Prometheus's text format at http://ADDR/metrics while it runs, e.g.
+    /// 127.0.0.1:9100.
+    #[arg(long = "metrics-addr", value_name = "ADDR")]
+    metrics_addr: Option<SocketAddr>,
     /// The component (or preview1 command module).
     file: PathBuf,
     /// Arguments passed to the guest.
@@ -28,10 +34,15 @@ const TRAPPED: u8 = 134;
 
 impl Run {
     pub async fn execute(self) -> anyhow::Result<ExitCode> {
-        let host = self.options.host(Defaults {
+        let mut builder = self.options.host_builder(Defaults {
             stdio: StdioMode::Inherit,
             stdin: true,
         })?;
+        if let Some(addr) = self.metrics_addr {
+            crate::telemetry::serve_metrics(addr)?;
+            builder = builder.metrics(true);
+        }
+        let host = builder.build()?;
         let command = match &self.options.manifest {
             Some(manifest) => {
                 host.load_command_with_manifest(&self.file, manifest)

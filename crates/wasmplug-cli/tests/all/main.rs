@@ -1,12 +1,14 @@
 //! The `wasmplug` command as a user runs it, in one test binary: calls,
 //! runs and checks (`cli`), the corpus of WASI programs `run` must run as
-//! `wasmtime run` does (`commands`), permissions and consent (`consent`), and
-//! `wasmplug new` and `build` in every language (`new_and_build`).
+//! `wasmtime run` does (`commands`), permissions and consent (`consent`),
+//! `wasmplug new` and `build` in every language (`new_and_build`), and what
+//! the command shows of a plugin's work (`telemetry`).
 
 mod cli;
 mod commands;
 mod consent;
 mod new_and_build;
+mod telemetry;
 
 use std::path::Path;
 use std::process::{Command, Output};
