@@ -6,6 +6,7 @@
 # threads are left out).
 #
 # benches/instructions.sh [PATH...]   (raw raw-async blocking async by default)
+# FUNC=greet benches/instructions.sh   greet("world") instead of add(1, 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
@@ -17,12 +18,12 @@ trap 'rm -rf "$out"' EXIT
 
 count() {
     valgrind --tool=callgrind --separate-threads=yes \
-        --callgrind-out-file="$out/cg.out" "$bin" "$1" "$2" >/dev/null 2>&1
+        --callgrind-out-file="$out/cg.out" "$bin" "$1" "$2" "${FUNC:-add}" >/dev/null 2>&1
     awk '/^totals:/ { print $2 }' "$out/cg.out-01"
     rm -f "$out"/cg.out*
 }
 
-printf '%-10s %s\n' path "instructions per add(1, 2)"
+printf '%-10s %s\n' path "instructions per call of ${FUNC:-add}"
 for path in "${@:-raw raw-async blocking async}"; do
     for p in $path; do
         few="$(count "$p" 1000)"

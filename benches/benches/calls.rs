@@ -16,8 +16,10 @@ use wasmplug::{ArtifactCache, Host, Instance, Plugin, Value};
 use wasmplug_tests::guest;
 
 mod raw;
+mod runtime;
 
 use raw::{Raw, raw_store};
+use runtime::{new_runtime, timed};
 
 const SIZES: [usize; 3] = [1 << 10, 64 << 10, 1 << 20];
 
@@ -67,30 +69,6 @@ where
     R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift,
 {
     instance.typed_func::<P, R>(name).unwrap()
-}
-
-/// The runtime the wasmplug side runs on: one thread, as a host's own.
-fn new_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Runs `call` `iters` times inside one `block_on`, so the runtime's entry
-/// cost is not charged to every call.
-fn timed<R>(
-    runtime: &tokio::runtime::Runtime,
-    iters: u64,
-    mut call: impl AsyncFnMut() -> R,
-) -> Duration {
-    runtime.block_on(async {
-        let start = Instant::now();
-        for _ in 0..iters {
-            std::hint::black_box(call().await);
-        }
-        start.elapsed()
-    })
 }
 
 /// The floor of a synchronous call path that keeps a CPU limit: the epoch

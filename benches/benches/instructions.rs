@@ -5,10 +5,11 @@
 //! count is the same from run to run, so a change of a few instructions on
 //! the call path shows.
 //!
-//! `instructions PATH CALLS`, where PATH is `raw` (wasmtime, synchronous,
-//! no epochs), `raw-async` (the same with `call_async`), `blocking`
-//! (wasmplug's `call_blocking`) or `async` (wasmplug's `call`), each calling
-//! the bench guest's `add(1, 2)`.
+//! `instructions PATH CALLS [FUNC]`, where PATH is `raw` (wasmtime,
+//! synchronous, no epochs), `raw-async` (the same with `call_async`),
+//! `blocking` (wasmplug's `call_blocking`) or `async` (wasmplug's `call`),
+//! each calling the bench guest's `add(1, 2)`, or `greet("world")` when FUNC
+//! is `greet`.
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
@@ -27,6 +28,11 @@ fn main() {
         .next()
         .and_then(|n| n.parse().ok())
         .expect("CALLS: a number");
+    let greet = match args.next().as_deref() {
+        None | Some("add") => false,
+        Some("greet") => true,
+        Some(other) => panic!("FUNC is add or greet, not {other}"),
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -50,8 +56,15 @@ fn main() {
                 let add = instance
                     .get_typed_func::<(u32, u32), (u32,)>(&mut store, "add")
                     .unwrap();
+                let greeting = instance
+                    .get_typed_func::<(&str,), (String,)>(&mut store, "greet")
+                    .unwrap();
                 for _ in 0..calls {
-                    std::hint::black_box(add.call(&mut store, (1, 2)).unwrap());
+                    if greet {
+                        std::hint::black_box(greeting.call(&mut store, ("world",)).unwrap());
+                    } else {
+                        std::hint::black_box(add.call(&mut store, (1, 2)).unwrap());
+                    }
                 }
             } else {
                 runtime.block_on(async {
@@ -59,8 +72,17 @@ fn main() {
                     let add = instance
                         .get_typed_func::<(u32, u32), (u32,)>(&mut store, "add")
                         .unwrap();
+                    let greeting = instance
+                        .get_typed_func::<(&str,), (String,)>(&mut store, "greet")
+                        .unwrap();
                     for _ in 0..calls {
-                        std::hint::black_box(add.call_async(&mut store, (1, 2)).await.unwrap());
+                        if greet {
+                            let out = greeting.call_async(&mut store, ("world",)).await;
+                            std::hint::black_box(out.unwrap());
+                        } else {
+                            let out = add.call_async(&mut store, (1, 2)).await;
+                            std::hint::black_box(out.unwrap());
+                        }
                     }
                 });
             }
@@ -74,22 +96,33 @@ fn main() {
             if path == "blocking" {
                 let mut instance = plugin.instantiate_blocking().unwrap();
                 let add = instance.typed_func::<(u32, u32), (u32,)>("add").unwrap();
+                let greeting = instance.typed_func::<(&str,), (String,)>("greet").unwrap();
                 for _ in 0..calls {
-                    let sum = instance
-                        .call_blocking("add", |s| add.call(s, (1, 2)))
-                        .unwrap();
-                    std::hint::black_box(sum);
+                    if greet {
+                        let out = instance.call_blocking("greet", |s| greeting.call(s, ("world",)));
+                        std::hint::black_box(out.unwrap());
+                    } else {
+                        let out = instance.call_blocking("add", |s| add.call(s, (1, 2)));
+                        std::hint::black_box(out.unwrap());
+                    }
                 }
             } else {
                 runtime.block_on(async {
                     let mut instance = plugin.instantiate().await.unwrap();
                     let add = instance.typed_func::<(u32, u32), (u32,)>("add").unwrap();
+                    let greeting = instance.typed_func::<(&str,), (String,)>("greet").unwrap();
                     for _ in 0..calls {
-                        let sum = instance
-                            .call("add", async |s| add.call_async(s, (1, 2)).await)
-                            .await
-                            .unwrap();
-                        std::hint::black_box(sum);
+                        if greet {
+                            let out = instance
+                                .call("greet", async |s| greeting.call_async(s, ("world",)).await)
+                                .await;
+                            std::hint::black_box(out.unwrap());
+                        } else {
+                            let out = instance
+                                .call("add", async |s| add.call_async(s, (1, 2)).await)
+                                .await;
+                            std::hint::black_box(out.unwrap());
+                        }
                     }
                 });
             }

@@ -262,6 +262,7 @@ pub(crate) struct CallBudget {
 }
 
 impl CallBudget {
+    #[inline]
     pub(crate) fn reset(&self, limits: &Limits) {
         self.output_used.store(0, Ordering::Relaxed);
         self.output_limit.store(limits.output, Ordering::Relaxed);
@@ -285,6 +286,7 @@ impl CallBudget {
             .compare_exchange(0, code, Ordering::Relaxed, Ordering::Relaxed);
     }
 
+    #[inline]
     pub(crate) fn tripped(&self) -> Option<Limit> {
         match self.tripped.load(Ordering::Relaxed) {
             1 => Some(Limit::Memory),
@@ -314,16 +316,19 @@ impl CallBudget {
     }
 
     /// Whether the guest wrote anything since the last reset.
+    #[inline]
     pub(crate) fn wrote_output(&self) -> bool {
         self.output_used.load(Ordering::Relaxed) > 0
     }
 
     /// Bytes of output refused in this call.
+    #[inline]
     pub(crate) fn output_dropped(&self) -> u64 {
         self.output_dropped.load(Ordering::Relaxed)
     }
 
     /// Epoch ticks counted in this call.
+    #[inline]
     pub(crate) fn cpu_ticks(&self) -> u64 {
         self.cpu_ticks.load(Ordering::Relaxed)
     }

@@ -38,6 +38,7 @@ impl PluginContext {
         &self.telemetry.label
     }
 
+    #[inline]
     pub(crate) fn name(&self) -> &str {
         &self.telemetry.label.name
     }
@@ -95,6 +96,7 @@ impl<T> StoreData<T> {
         &mut self.wasi
     }
 
+    #[inline]
     pub(crate) fn context(&self) -> &PluginContext {
         &self.context
     }

@@ -228,6 +228,10 @@ impl Telemetry {
     }
 
     /// Opens the call's span, and starts its clock if anyone wants it.
+    /// Inlined, like [`Self::finish`]'s fast path, into each host's own
+    /// instance of the call guard: a call into another crate costs more
+    /// than all they do when nobody looks.
+    #[inline(always)]
     pub(crate) fn start(&self, export: &str) -> CallTimer {
         let span = tracing::info_span!(
             target: "wasmplug::call",
@@ -245,7 +249,9 @@ impl Telemetry {
         }
     }
 
-    /// Records a finished call.
+    /// Records a finished call: a count, and the rest only when there is
+    /// more to record than a quick success nobody timed.
+    #[inline(always)]
     pub(crate) fn finish(
         &self,
         timer: CallTimer,
@@ -259,6 +265,23 @@ impl Telemetry {
             &self.calls
         };
         counter.fetch_add(1, Ordering::Relaxed);
+        let quiet = usage.cpu_ticks == 0 && usage.fuel.is_none() && usage.output_dropped == 0;
+        if quiet && outcome.is_ok() && timer.start.is_none() {
+            return;
+        }
+        self.record(timer, export, outcome, usage);
+    }
+
+    /// What [`Self::finish`] records of a call that failed, used CPU ticks,
+    /// fuel or dropped output, or was timed.
+    #[inline(never)]
+    fn record(
+        &self,
+        timer: CallTimer,
+        export: &str,
+        outcome: std::result::Result<(), &Error>,
+        usage: Usage,
+    ) {
         if usage.cpu_ticks > 0 {
             self.cpu_ticks.fetch_add(usage.cpu_ticks, Ordering::Relaxed);
         }

@@ -1,111 +1,11 @@
-//! A classic plugin host: every plugin in a folder gets the same text and
-//! transforms it, through typed bindings generated from the host's own WIT
-//! world. Plugins may call back into the `app` interface, which the host
-//! offers and its policy grants to those that request it.
-//!
-//! The host's API has three released versions (`wit/v0.1.0`, `v0.2.0`,
-//! `v0.3.0`) and serves all of them at once, as an application does once
-//! plugins are in its users' hands: one module of bindings per version, the
-//! newest holding the implementation and the older ones adapting to it. A
-//! plugin built against any of them runs unchanged; one built against a
-//! version the host does not speak is refused at load, naming the ones it
-//! does.
-//!
-//! Usage: `example-host PLUGINS_DIR [TEXT]`; each plugin lives in its own
-//! folder with its `.wasm` and `plugin.toml`.
+//! `example-host PLUGINS_DIR [TEXT]`: every plugin of the folder (each in a
+//! folder of its own with its `.wasm` and `plugin.toml`) transforms the
+//! text, through the bindings of the API version it was built against.
 
 use std::path::PathBuf;
 
-use wasmplug::wasmtime::component::HasSelf;
-use wasmplug::{Grant, HostBuilder, HostInterface, Plugin, PluginSet, Policy, StoreData};
-
-/// Bindings for version 0.1.0, the first release: `app.name`.
-mod v0_1 {
-    ::wasmplug::wasmtime::component::bindgen!({
-        path: "wit/v0.1.0",
-        world: "filter",
-        exports: { default: async },
-        wasmtime_crate: ::wasmplug::wasmtime,
-    });
-}
-
-/// Bindings for version 0.2.0, which added `app.about`.
-mod v0_2 {
-    ::wasmplug::wasmtime::component::bindgen!({
-        path: "wit/v0.2.0",
-        world: "filter",
-        exports: { default: async },
-        wasmtime_crate: ::wasmplug::wasmtime,
-    });
-}
-
-/// Bindings for version 0.3.0, the newest, whose `about` has a locale.
-mod v0_3 {
-    ::wasmplug::wasmtime::component::bindgen!({
-        path: "wit/v0.3.0",
-        world: "filter",
-        exports: { default: async },
-        wasmtime_crate: ::wasmplug::wasmtime,
-    });
-}
-
-use v0_1::example::filters::app as app_v0_1;
-use v0_2::example::filters::app as app_v0_2;
-use v0_3::example::filters::app as app_v0_3;
-
-/// The versions of `example:filters` this host speaks, newest first.
-const VERSIONS: [&str; 3] = ["0.3.0", "0.2.0", "0.1.0"];
-
-/// What the host keeps for each plugin instance.
-struct App {
-    name: String,
-    locale: String,
-}
-
-/// The newest version holds the implementation.
-impl app_v0_3::Host for App {
-    fn name(&mut self) -> String {
-        self.name.clone()
-    }
-
-    fn about(&mut self) -> app_v0_3::AppInfo {
-        app_v0_3::AppInfo {
-            name: self.name.clone(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            locale: self.locale.clone(),
-        }
-    }
-}
-
-/// 0.2.0 adapts to 0.3.0: its `about` has no locale.
-impl app_v0_2::Host for App {
-    fn name(&mut self) -> String {
-        app_v0_3::Host::name(self)
-    }
-
-    fn about(&mut self) -> app_v0_2::AppInfo {
-        let about = app_v0_3::Host::about(self);
-        app_v0_2::AppInfo {
-            name: about.name,
-            version: about.version,
-        }
-    }
-}
-
-/// 0.1.0 adapts to 0.3.0: only `name`.
-impl app_v0_1::Host for App {
-    fn name(&mut self) -> String {
-        app_v0_3::Host::name(self)
-    }
-}
-
-/// A plugin's `transform`, through the bindings of the version it was
-/// built against.
-enum Filter {
-    V0_1(v0_1::Filter),
-    V0_2(v0_2::Filter),
-    V0_3(v0_3::Filter),
-}
+use example_host::{api_version, host, transform};
+use wasmplug::PluginSet;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -113,34 +13,12 @@ fn main() -> anyhow::Result<()> {
     let text = args
         .next()
         .unwrap_or_else(|| "plugins are components".into());
-
-    // `app` answers at once, so plugins using it can take blocking calls.
-    let app = HostInterface::new("example:filters/app@0.3.0", |linker| {
-        app_v0_3::add_to_linker::<_, HasSelf<App>>(linker, StoreData::host_mut)
-    })
-    .version("0.2.0", |linker| {
-        app_v0_2::add_to_linker::<_, HasSelf<App>>(linker, StoreData::host_mut)
-    })
-    .version("0.1.0", |linker| {
-        app_v0_1::add_to_linker::<_, HasSelf<App>>(linker, StoreData::host_mut)
-    })
-    .synchronous();
-    let policy = Policy::new().allow(Grant::interface(app.name()));
     let locale = std::env::var("LANG")
         .ok()
         .and_then(|lang| lang.get(..2).map(str::to_string))
         .filter(|code| code.chars().all(|c| c.is_ascii_alphabetic()))
         .unwrap_or_else(|| "en".into());
-    let mut builder = HostBuilder::with_data(move || App {
-        name: "example-host".into(),
-        locale: locale.clone(),
-    })
-    .policy(policy)
-    .interface(app);
-    for version in VERSIONS {
-        builder = builder.world(format!("example:filters/filter@{version}"));
-    }
-    let host = builder.build()?;
+    let host = host(&locale)?;
 
     let set = host.block_on(PluginSet::builder(&host, &dir).watch(false).open())??;
     for entry in set.entries() {
@@ -160,36 +38,4 @@ fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The version of the host's world the plugin was built against, from its
-/// manifest; the oldest when it does not say.
-fn api_version(plugin: &Plugin<App>) -> &str {
-    plugin
-        .manifest()
-        .and_then(|m| m.plugin.world.as_deref())
-        .and_then(|world| world.split_once('@'))
-        .map_or(VERSIONS[VERSIONS.len() - 1], |(_, version)| version)
-}
-
-/// Calls the plugin's `transform` under its limits, on a fresh instance.
-async fn transform(plugin: &Plugin<App>, text: &str) -> wasmplug::Result<String> {
-    let mut instance = plugin.instantiate().await?;
-    // Versions below 1.0 are compatible within their minor version.
-    let filter = match api_version(plugin).rsplit_once('.').map(|(track, _)| track) {
-        Some("0.3") => Filter::V0_3(instance.bind(|store, i| v0_3::Filter::new(store, i))?),
-        Some("0.2") => Filter::V0_2(instance.bind(|store, i| v0_2::Filter::new(store, i))?),
-        _ => Filter::V0_1(instance.bind(|store, i| v0_1::Filter::new(store, i))?),
-    };
-    let output = instance
-        .call("transform", async |store| match &filter {
-            Filter::V0_1(f) => f.call_transform(store, text).await,
-            Filter::V0_2(f) => f.call_transform(store, text).await,
-            Filter::V0_3(f) => f.call_transform(store, text).await,
-        })
-        .await?;
-    output.map_err(|message| wasmplug::Error::Guest {
-        plugin: plugin.name().into(),
-        message,
-    })
 }

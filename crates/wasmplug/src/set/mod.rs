@@ -172,7 +172,7 @@ impl<T: 'static> State<T> {
 
 /// How long a set waits for a plugin's files to stop changing before it
 /// loads them: editors write a file in several steps.
-const DEBOUNCE: Duration = Duration::from_millis(100);
+const DEBOUNCE: Duration = Duration::from_millis(50);
 
 impl<T: Send + 'static> PluginSet<T> {
     /// A set of the plugins in `dir`, loaded by `host`.
@@ -276,7 +276,7 @@ impl<T: Send + 'static> PluginSetBuilder<T> {
     }
 
     /// How long a plugin's files must be left alone before they are loaded
-    /// again (100 ms by default): long enough for an editor's several
+    /// again (50 ms by default): long enough for an editor's several
     /// writes, short enough to feel immediate.
     pub fn debounce(mut self, quiet: Duration) -> Self {
         self.debounce = quiet;
