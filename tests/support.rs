@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use tracing_subscriber::layer::SubscriberExt;
+
 /// The repository's root.
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,6 +27,7 @@ fn guest_target_dir() -> PathBuf {
 fn built() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        hush_guest_output();
         let target = guest_target_dir();
         build_guests("tests/plugins", &target, &["--target", "wasm32-wasip2"]);
         build_guests(
@@ -41,6 +44,18 @@ fn built() -> &'static Path {
         );
         target
     })
+}
+
+/// Installs a `tracing` subscriber that keeps nothing, once per process:
+/// without one, hosts write what plugins print to stderr (so that it is
+/// never lost), and the tests' misbehaving plugins print megabytes. The
+/// tests that watch output install a subscriber of their own for the
+/// thread; the one that checks output without any runs in a process of its
+/// own.
+fn hush_guest_output() {
+    let _ = tracing::subscriber::set_global_default(
+        tracing_subscriber::registry().with(tracing_subscriber::filter::LevelFilter::OFF),
+    );
 }
 
 /// Builds the guests of the cargo workspace at `workspace` (relative to the
@@ -70,6 +85,7 @@ fn build_guests(workspace: &str, target: &Path, args: &[&str]) {
 pub fn example_guest(name: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
+        hush_guest_output();
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo_root().join("target"))
@@ -121,21 +137,22 @@ pub fn staged(name: &str, manifest: Option<&str>) -> (tempfile::TempDir, PathBuf
 }
 
 /// Builds the plugin project in `dir` with `wasmplug build` (with `engine`
-/// for JavaScript) into the test target folder as `NAME.wasm`, and returns
-/// the component's path.
+/// for JavaScript) into a folder `NAME` of the test target folder, and
+/// returns the component's path; its manifest is beside it.
 pub fn build_project(dir: &Path, engine: Option<wasmplug_build::JsEngine>, name: &str) -> PathBuf {
     let mut project = wasmplug_build::Project::open(dir)
         .unwrap_or_else(|e| panic!("opening {}: {e}", dir.display()));
     if let Some(engine) = engine {
         project.set_js_engine(engine);
     }
+    // A folder per build: each gets its project's plugin.toml too.
     let output = guest_target_dir()
         .join("projects")
-        .join(format!("{name}.wasm"));
+        .join(format!("{name}{}", std::path::MAIN_SEPARATOR));
     project
         .build(&output)
-        .unwrap_or_else(|e| panic!("building {}: {e}", dir.display()));
-    output
+        .unwrap_or_else(|e| panic!("building {}: {e}", dir.display()))
+        .path
 }
 
 /// Whether `language`'s toolchain is installed, for the tests that build

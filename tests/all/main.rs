@@ -11,6 +11,7 @@ mod grants;
 mod host;
 mod hostile;
 mod lifecycle;
+mod newcomer;
 mod set;
 mod telemetry;
 mod versions;

@@ -56,6 +56,13 @@ pub enum BuildError {
 
     #[error("{path} already exists; choose another name or remove it")]
     Exists { path: PathBuf },
+
+    #[error(
+        "{} is the manifest of plugin `{other}`; build into a folder of this plugin's own \
+         (`-o dist/NAME/`), since a host reads one plugin.toml per folder",
+        path.display()
+    )]
+    ManifestClash { path: PathBuf, other: String },
 }
 
 impl BuildError {

@@ -21,12 +21,18 @@ pub struct Project {
     wit_dir: PathBuf,
 }
 
-/// A component that [`Project::build`] wrote and checked.
+/// A component that [`Project::build`] wrote and checked, and the manifest
+/// it wrote beside it: together, what a host loads.
 #[derive(Debug, Clone)]
 pub struct Built {
     pub path: PathBuf,
+    /// The `plugin.toml` beside the component.
+    pub manifest: PathBuf,
     pub size: u64,
     pub duration: Duration,
+    /// What the author should fix before shipping, such as a permission's
+    /// reason still a placeholder.
+    pub warnings: Vec<String>,
 }
 
 impl Project {
@@ -104,19 +110,79 @@ impl Project {
         self.dir.join(format!("{}.wasm", self.name()))
     }
 
-    /// Builds the component into `output` with the language's toolchain,
-    /// then checks it against the world.
+    /// Builds the component with the language's toolchain, checks it
+    /// against the world, and writes it with the project's `plugin.toml`
+    /// beside it: into the folder `output` when it is one (or ends with
+    /// `/`), as `NAME.wasm`; else as the file `output`, the manifest in its
+    /// folder. Either way that folder is the unit a host loads.
     pub fn build(&self, output: &Path) -> Result<Built> {
         let started = Instant::now();
+        let ends_with_separator = output
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::MAIN_SEPARATOR);
+        let component = if output.is_dir() || ends_with_separator {
+            output.join(format!("{}.wasm", self.name()))
+        } else {
+            output.to_path_buf()
+        };
+        let manifest = component
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(MANIFEST_FILE);
+        self.check_manifest_target(&manifest)?;
         let wit = Wit::load(&self.wit_dir, Some(self.world()))?;
         let bytes = lang::build(self, &wit)?;
         check_world(&bytes, &wit)?;
-        write_atomically(output, &bytes)?;
+        write_atomically(&component, &bytes)?;
+        if !same_file(&manifest, &self.dir.join(MANIFEST_FILE)) {
+            let text = std::fs::read(self.dir.join(MANIFEST_FILE))
+                .map_err(|e| BuildError::io(self.dir.join(MANIFEST_FILE), e))?;
+            write_atomically(&manifest, &text)?;
+        }
         Ok(Built {
-            path: output.to_path_buf(),
+            path: component,
+            manifest,
             size: bytes.len() as u64,
             duration: started.elapsed(),
+            warnings: self.placeholders(),
         })
+    }
+
+    /// Refuses to write over the manifest of another plugin.
+    fn check_manifest_target(&self, target: &Path) -> Result<()> {
+        if !target.is_file() || same_file(target, &self.dir.join(MANIFEST_FILE)) {
+            return Ok(());
+        }
+        match Manifest::from_file(target) {
+            Ok(other) if other.plugin.name == self.name() => Ok(()),
+            Ok(other) => Err(BuildError::ManifestClash {
+                path: target.to_path_buf(),
+                other: other.plugin.name,
+            }),
+            // A broken manifest there is not another plugin's: replace it.
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// The requests whose reason is still the template's placeholder, or
+    /// says nothing a user could weigh.
+    fn placeholders(&self) -> Vec<String> {
+        self.manifest
+            .requests
+            .iter()
+            .filter(|r| {
+                let reason = r.reason.trim().to_ascii_lowercase();
+                reason.starts_with("todo") || reason.contains("todo:") || reason.len() < 4
+            })
+            .map(|r| {
+                format!(
+                    "{MANIFEST_FILE}: the reason for `{}` is a placeholder (`{}`); say why \
+                     the plugin needs it: it is what users are shown when they are asked",
+                    r.permission, r.reason
+                )
+            })
+            .collect()
     }
 
     /// A folder for intermediate files, inside the project.
@@ -170,7 +236,9 @@ fn detect_language(dir: &Path) -> Result<Language> {
 }
 
 /// Writes through a temporary file and a rename, so a failed build never
-/// leaves half a component where a host may load it.
+/// leaves half a component where a host may load it. The file gets the
+/// ordinary mode of a new file (0644 less the umask), not the temporary
+/// file's 0600, so that a host run by another user can read it.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -180,9 +248,40 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file =
         tempfile::NamedTempFile::new_in(parent).map_err(|e| BuildError::io(parent, e))?;
     std::io::Write::write_all(&mut file, bytes).map_err(|e| BuildError::io(path, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = 0o644 & !current_umask();
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| BuildError::io(path, e))?;
+    }
     file.persist(path)
         .map_err(|e| BuildError::io(path, e.error))?;
     Ok(())
+}
+
+/// The process's umask, read from /proc (setting it to read it would race
+/// with other threads creating files).
+#[cfg(unix)]
+fn current_umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|m| u32::from_str_radix(m.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+/// Whether both paths name the same file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 #[cfg(test)]

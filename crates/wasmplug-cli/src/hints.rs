@@ -17,6 +17,12 @@ pub fn hint(error: &Error) -> String {
         }
         .to_string(),
         Error::Deadline { .. } => "raise it with --timeout or [limits] timeout".to_string(),
+        Error::MissingImport { import, .. } if !import.starts_with("wasi:") => format!(
+            "to try the plugin without its host, answer its functions with \
+             --mock {}#FUNCTION=VALUE, or compose it with a component that exports the \
+             interface: --with COMPONENT",
+            import.split('@').next().unwrap_or(import)
+        ),
         Error::ConsentRequired { missing, .. } => {
             let flags: Vec<String> = missing
                 .iter()
@@ -25,11 +31,16 @@ pub fn hint(error: &Error) -> String {
                     Some(format!("{}: {flag}", request.permission))
                 })
                 .collect();
-            format!(
-                "there is no terminal to ask on; grant them with flags ({}) or consent to \
-                 them for this run with --yes",
-                flags.join("; ")
-            )
+            if flags.is_empty() {
+                "there is no terminal to ask on; consent to them for this run with --yes"
+                    .to_string()
+            } else {
+                format!(
+                    "there is no terminal to ask on; grant them with flags ({}) or consent to \
+                     them for this run with --yes",
+                    flags.join("; ")
+                )
+            }
         }
         _ => return String::new(),
     };

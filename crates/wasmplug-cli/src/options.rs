@@ -12,7 +12,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use wasmplug::{
     Access, ArtifactCache, CompileEvent, Consent, ConsentAnswer, ConsentRequest, Grant, GrantStore,
-    Host, HostBuilder, Limits, Plugin, Policy, StdioMode, Untrusted,
+    Host, HostBuilder, Limits, Mock, Plugin, Policy, StdioMode, Untrusted,
 };
 
 #[derive(Debug, Args)]
@@ -67,6 +67,18 @@ pub struct LoadOptions {
     /// Compile without reading or filling the compiled-component cache.
     #[arg(long = "no-cache")]
     pub no_cache: bool,
+
+    /// Answer an imported function the host does not provide with a fixed
+    /// value, in WAVE: `lint:host/env#config=some("strict")`. The other
+    /// functions of that interface fail the call, naming themselves.
+    #[arg(long = "mock", value_name = "IFACE#FUNC=WAVE")]
+    pub mocks: Vec<String>,
+
+    /// A component whose exports satisfy the plugin's imports, composed
+    /// with it; the two run under what both are granted, each by its own
+    /// manifest.
+    #[arg(long = "with", value_name = "COMPONENT")]
+    pub with: Vec<PathBuf>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -189,17 +201,25 @@ impl LoadOptions {
         for (key, value) in &self.config {
             builder = builder.config(key, value);
         }
+        for mock in &self.mocks {
+            builder = builder.mock(Mock::parse(mock)?);
+        }
         Ok(builder)
     }
 
-    /// Loads the plugin and warns about each permission it asked for in vain,
-    /// since the guest will only see a refusal from inside.
+    /// Loads the plugin and warns about each permission it asked for in
+    /// vain and would have used, since the guest will only see a refusal
+    /// from inside.
     pub async fn load(&self, host: &Host, file: &Path) -> wasmplug::Result<Plugin> {
         let plugin = match &self.manifest {
+            _ if !self.with.is_empty() => {
+                host.load_composed(file, self.manifest.as_deref(), &self.with)
+                    .await?
+            }
             Some(manifest) => host.load_file_with_manifest(file, manifest).await?,
             None => host.load_file(file).await?,
         };
-        for refusal in plugin.grants().refused() {
+        for refusal in plugin.unmet() {
             tracing::warn!(plugin = plugin.name(), "not granted: {refusal}");
         }
         Ok(plugin)

@@ -11,6 +11,7 @@ use wasmtime::component::ResourceTableError;
 use wasmtime::{PoolConcurrencyLimitError, Store, Trap, WasmBacktrace};
 use wasmtime_wasi::I32Exit;
 
+use crate::capability::NotMocked;
 use crate::error::{Error, Limit, Result};
 use crate::limits::Limits;
 use crate::store::{PluginContext, StoreData};
@@ -143,6 +144,17 @@ fn settle<T: Send + 'static, R, A>(
 /// error's type.
 fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) -> Error {
     let plugin = context.name().to_string();
+    if refused_sync_call(&error) {
+        return Error::HostBinding {
+            plugin,
+            reason: "a synchronous call was made inside `Instance::call`, where calls must be \
+                     able to pause; generate the bindings with `exports: { default: async }` \
+                     and `.await` their `call_*` functions, or make the instance with \
+                     `Plugin::instantiate_blocking` and call it through `call_blocking`"
+                .into(),
+            source: Some(error.into_boxed_dyn_error()),
+        };
+    }
     let trap = error.downcast_ref::<Trap>().copied();
     let limit = context
         .budget
@@ -173,6 +185,13 @@ fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) ->
         return Error::Exit {
             plugin,
             code: exit.0,
+        };
+    }
+    if let Some(not_mocked) = error.downcast_ref::<NotMocked>() {
+        return Error::Host {
+            plugin,
+            reason: not_mocked.to_string(),
+            source: Some(error.into_boxed_dyn_error()),
         };
     }
     if error.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
@@ -209,6 +228,18 @@ fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) ->
             source: Some(error.into_boxed_dyn_error()),
         },
     }
+}
+
+/// wasmtime's refusal of a synchronous call on a store that needs async
+/// ones (an instance made by an async instantiation is): the host's own
+/// bindings mistake, before any guest code runs. wasmtime gives it no type
+/// of its own, and nothing else tells it from a guest's bad result, so its
+/// message (a constant of wasmtime's, not text a plugin can write) is
+/// compared, and pinned by a test as `transfer_exhausted`'s type name is.
+fn refused_sync_call(error: &wasmtime::Error) -> bool {
+    error.downcast_ref::<Trap>().is_none()
+        && error.root_cause().to_string()
+            == "store configuration requires that `*_async` functions are used instead"
 }
 
 /// Whether wasmtime refused to take more data from the guest than the

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use crate::cache::{Artifact, ArtifactCache};
 use crate::engine::{Engines, Flavor};
 use crate::error::{Error, Result};
+use crate::notice;
 use crate::source::{ComponentBytes, Sha256Digest, validate};
 
 /// Reported around a compilation, which for large plugins takes seconds; a
@@ -79,7 +80,16 @@ impl Compiler<'_> {
     /// take it: a cache miss costs one engine, not one per flavor. Bytes
     /// that no engine could take are refused before the first compile; of
     /// the engines' own refusals, the last, most permissive, is reported.
-    pub(crate) fn compile<A: Artifact>(&self, wasm: &Wasm<'_>, fuel: bool) -> Result<(Flavor, A)> {
+    ///
+    /// `satisfiable` checks the imports, from the validated types, before
+    /// the first compile: a component whose imports cannot be linked costs
+    /// no compile either.
+    pub(crate) fn compile<A: Artifact>(
+        &self,
+        wasm: &Wasm<'_>,
+        fuel: bool,
+        satisfiable: &dyn Fn(&wasmparser::types::Types) -> Result<()>,
+    ) -> Result<(Flavor, A)> {
         let mut started = None;
         let mut outcome = Err(Error::runtime_message("no engine to compile with"));
         for flavor in Flavor::candidates(wasm.bytes, fuel) {
@@ -90,7 +100,16 @@ impl Compiler<'_> {
             }
             if started.is_none() {
                 self.check_bounds(wasm)?;
-                validate(wasm.origin, wasm.bytes)?;
+                satisfiable(&validate(wasm.origin, wasm.bytes)?)?;
+                notice::unoptimized_build();
+                tracing::info!(
+                    target: "wasmplug::compile",
+                    origin = wasm.origin,
+                    bytes = wasm.bytes.len(),
+                    "compiling {} ({:.1} MB); the result is cached when the host has a cache",
+                    wasm.origin,
+                    wasm.bytes.len() as f64 / 1e6
+                );
                 self.notify(CompileEvent::Started {
                     origin: wasm.origin,
                     size: wasm.bytes.len(),
@@ -113,9 +132,17 @@ impl Compiler<'_> {
             }
         }
         if let Some(started) = started {
+            let elapsed = started.elapsed();
+            tracing::info!(
+                target: "wasmplug::compile",
+                origin = wasm.origin,
+                "compiled {} in {:.1?}",
+                wasm.origin,
+                elapsed
+            );
             self.notify(CompileEvent::Finished {
                 origin: wasm.origin,
-                elapsed: started.elapsed(),
+                elapsed,
             });
         }
         outcome

@@ -14,11 +14,11 @@
 
 use std::sync::{Arc, OnceLock, Weak};
 
-use wasmparser::{Chunk, Parser, Payload};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::error::{Error, Result};
 use crate::limits::EPOCH_TICK;
+use crate::source::top_level_imports;
 
 /// Engine settings that apply to every plugin of a host.
 #[derive(Debug, Clone, Copy)]
@@ -74,37 +74,11 @@ impl Flavor {
     }
 }
 
-/// Whether the component imports a WASI 0.3 interface. Only the outermost
-/// component's imports matter, so nested modules and components (nearly all
-/// of an 18 MB Python component) are skipped rather than parsed.
+/// Whether the component imports a WASI 0.3 interface.
 fn imports_wasi_0_3(bytes: &[u8]) -> bool {
-    let mut parser = Parser::new(0);
-    let mut offset = 0;
-    while let Ok(Chunk::Parsed { consumed, payload }) = parser.parse(&bytes[offset..], true) {
-        offset += consumed;
-        match payload {
-            Payload::ComponentImportSection(imports) => {
-                let wasi_0_3 = imports.into_iter().flatten().any(|import| {
-                    let name = import.name.name;
-                    name.starts_with("wasi:") && name.contains("@0.3")
-                });
-                if wasi_0_3 {
-                    return true;
-                }
-            }
-            Payload::ModuleSection {
-                unchecked_range, ..
-            }
-            | Payload::ComponentSection {
-                unchecked_range, ..
-            } => {
-                offset = unchecked_range.end.min(bytes.len());
-            }
-            Payload::End(_) => break,
-            _ => {}
-        }
-    }
-    false
+    top_level_imports(bytes)
+        .iter()
+        .any(|name| name.starts_with("wasi:") && name.contains("@0.3"))
 }
 
 /// The engines of a host, indexed by [`Flavor`].

@@ -189,6 +189,17 @@ pub enum Error {
         source: Option<Source>,
     },
 
+    /// The host called the plugin in a way that cannot work, such as
+    /// synchronous bindings inside an async call; the plugin is not at
+    /// fault, and the message says what to change.
+    #[error("the host called plugin `{plugin}` the wrong way: {reason}")]
+    HostBinding {
+        plugin: String,
+        reason: String,
+        #[source]
+        source: Option<Source>,
+    },
+
     /// The host ran out of something of its own, such as the pooling
     /// allocator's instance slots; the plugin is not at fault.
     #[error("the host cannot run plugin `{plugin}` now: {reason}")]
@@ -317,6 +328,9 @@ impl fmt::Display for TrapDisplay<'_> {
         else {
             return Ok(());
         };
+        if let Some((exception, kind)) = guest_exception(stderr_tail) {
+            return write!(f, "{} ({kind}; the trap: {message})", Untrusted(&exception));
+        }
         f.write_str(message)?;
         // A panic message takes a few lines: show the last three.
         let mut last: Vec<&str> = stderr_tail
@@ -332,6 +346,49 @@ impl fmt::Display for TrapDisplay<'_> {
         }
         Ok(())
     }
+}
+
+/// The guest's own account of a crash, when its language runtime wrote one
+/// to stderr among its own lines: a Python exception (componentize-py
+/// prints the traceback, then its runtime's panic), or what StarlingMonkey
+/// says of an exception it could not turn into the world's error string.
+/// With a description of what it is.
+fn guest_exception(tail: &[String]) -> Option<(String, &'static str)> {
+    let lines: Vec<&str> = tail.iter().map(|l| l.trim_end()).collect();
+    let python = lines.iter().any(|l| {
+        *l == "Traceback (most recent call last):"
+            || l.contains("Python function threw an unexpected exception")
+    });
+    if python {
+        let exception = lines.iter().rev().find(|line| is_python_exception(line))?;
+        return Some((exception.to_string(), "an uncaught Python exception"));
+    }
+    if lines
+        .iter()
+        .any(|l| l.starts_with("expected a string, received"))
+    {
+        return Some((
+            "the plugin threw an exception where its world returns an error string, and \
+             componentize-js dropped it; throw a string instead (`throw String(error)`)"
+                .into(),
+            "a JavaScript exception",
+        ));
+    }
+    None
+}
+
+/// `ValueError: ...`, `KeyError`, `mod.CustomError: ...`: a line that
+/// names an exception class at its start, unindented.
+fn is_python_exception(line: &str) -> bool {
+    let name = line.split(':').next().unwrap_or_default();
+    !name.is_empty()
+        && !line.starts_with(char::is_whitespace)
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && ["Error", "Exception", "Exit", "Interrupt", "Warning"]
+            .iter()
+            .any(|suffix| name.ends_with(suffix))
 }
 
 impl Error {
@@ -385,6 +442,7 @@ impl Error {
             Error::Guest { .. } => "guest",
             Error::Exit { .. } => "exit",
             Error::Host { .. } => "host",
+            Error::HostBinding { .. } => "host-binding",
             Error::HostResources { .. } => "host-resources",
             Error::InstanceDiscarded { .. } => "instance-discarded",
             Error::NotBlocking { .. } => "not-blocking",
@@ -429,6 +487,31 @@ mod tests {
             stderr_tail: vec!["panicked\r\u{7}".into()],
         };
         assert!(trap.to_string().contains("panicked\\r\\u{7}"), "{trap}");
+    }
+
+    #[test]
+    fn a_python_exception_comes_first() {
+        let tail = [
+            "Traceback (most recent call last):",
+            "  File \"/0/app.py\", line 16, in lint",
+            "ValueError: invalid literal for int() with base 10: 'abc'",
+            "",
+            "thread '<unnamed>' (1) panicked at runtime/src/lib.rs:1280:25:",
+            "Python function threw an unexpected exception",
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace",
+        ];
+        let trap = Error::Trap {
+            plugin: "p".into(),
+            message: "wasm trap: wasm `unreachable` instruction executed".into(),
+            backtrace: None,
+            stderr_tail: tail.iter().map(|l| l.to_string()).collect(),
+        };
+        assert_eq!(
+            trap.to_string(),
+            "plugin `p` crashed: ValueError: invalid literal for int() with base 10: 'abc' \
+             (an uncaught Python exception; the trap: wasm trap: wasm `unreachable` \
+             instruction executed)"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use crate::cache::ArtifactCache;
-use crate::capability::{Capability, HostInterface, HostParts, StdioMode, registry};
+use crate::capability::{Capability, HostInterface, HostParts, Mock, StdioMode, registry};
 use crate::command::{Command, load_command};
 use crate::compile::{CompileBounds, CompileEvent, CompileObserver};
 use crate::engine::{EngineSettings, Engines};
@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::names::{DEFAULT_WORLD, WitName};
-use crate::plugin::{self, LoadRequest, ManifestSource, Plugin};
+use crate::plugin::{self, Composed, LoadRequest, ManifestSource, Plugin};
 use crate::policy::{Consent, Policy};
 use crate::source::WasmBytes;
 use crate::telemetry::{CallRecord, TelemetrySettings};
@@ -80,6 +80,7 @@ pub struct HostBuilder<T: 'static = ()> {
     stdio: StdioMode,
     implicit_requests: bool,
     interfaces: Vec<HostInterface<T>>,
+    mocks: Vec<Mock>,
     config: BTreeMap<String, String>,
     worlds: Vec<String>,
     engine: EngineSettings,
@@ -108,6 +109,7 @@ impl<T: Send + 'static> HostBuilder<T> {
             stdio: StdioMode::default(),
             implicit_requests: false,
             interfaces: Vec::new(),
+            mocks: Vec::new(),
             config: BTreeMap::new(),
             worlds: vec![DEFAULT_WORLD.to_string()],
             engine: EngineSettings::default(),
@@ -167,6 +169,15 @@ impl<T: Send + 'static> HostBuilder<T> {
     /// it, under `[permissions] interfaces` and a policy's `interfaces`.
     pub fn interface(mut self, interface: HostInterface<T>) -> Self {
         self.interfaces.push(interface);
+        self
+    }
+
+    /// Answers an imported function that nothing else provides with a fixed
+    /// value, to try a plugin without its host: its interface is then
+    /// linked whole, the other functions failing the call with an error
+    /// naming them. Needs no permission.
+    pub fn mock(mut self, mock: Mock) -> Self {
+        self.mocks.push(mock);
         self
     }
 
@@ -276,6 +287,7 @@ impl<T: Send + 'static> HostBuilder<T> {
                 implicit_requests: self.implicit_requests,
                 registry: registry(HostParts {
                     interfaces: self.interfaces,
+                    mocks: self.mocks,
                     stdio: self.stdio,
                 }),
                 config: self.config,
@@ -307,6 +319,34 @@ impl<T: Send + 'static> Host<T> {
     ) -> Result<Plugin<T>> {
         let request = file_request(path.as_ref(), Some(manifest.as_ref()))?;
         self.load(request, plugin::load).await
+    }
+
+    /// Loads a component composed with others that satisfy its imports
+    /// (stand-ins for a host's interfaces, say): each import one of `with`
+    /// exports is plugged into it. Each component's manifest is read from
+    /// beside it (the plugin's from `manifest` when given), and the
+    /// composition gets only what the plugin and every component of `with`
+    /// were each granted. It is known by the plugin's identity.
+    pub async fn load_composed(
+        &self,
+        path: impl AsRef<Path>,
+        manifest: Option<&Path>,
+        with: &[impl AsRef<Path>],
+    ) -> Result<Plugin<T>> {
+        let request = composed_request(path.as_ref(), manifest, with)?;
+        self.load(request, plugin::load).await
+    }
+
+    /// Loads a program composed with others that satisfy its imports; see
+    /// [`Self::load_composed`].
+    pub async fn load_command_composed(
+        &self,
+        path: impl AsRef<Path>,
+        manifest: Option<&Path>,
+        with: &[impl AsRef<Path>],
+    ) -> Result<Command<T>> {
+        let request = composed_request(path.as_ref(), manifest, with)?;
+        self.load(request, load_command).await
     }
 
     /// Loads a component from memory; `name` labels it in messages and logs
@@ -435,7 +475,27 @@ fn file_request(path: &Path, manifest: Option<&Path>) -> Result<LoadRequest> {
         manifest,
         default_name: file_stem(path),
         consent: None,
+        with: Vec::new(),
     })
+}
+
+/// A file to load with the components it is composed with, each with the
+/// manifest beside it.
+fn composed_request(
+    path: &Path,
+    manifest: Option<&Path>,
+    with: &[impl AsRef<Path>],
+) -> Result<LoadRequest> {
+    let mut request = file_request(path, manifest)?;
+    for component in with {
+        let part = file_request(component.as_ref(), None)?;
+        request.with.push(Composed {
+            bytes: part.bytes,
+            manifest: part.manifest,
+            default_name: part.default_name,
+        });
+    }
+    Ok(request)
 }
 
 fn bytes_request(name: &str, bytes: Vec<u8>, manifest: Option<Manifest>) -> Result<LoadRequest> {
@@ -444,6 +504,7 @@ fn bytes_request(name: &str, bytes: Vec<u8>, manifest: Option<Manifest>) -> Resu
         manifest: manifest.map_or(ManifestSource::None, |m| ManifestSource::Given(Box::new(m))),
         default_name: name.to_string(),
         consent: None,
+        with: Vec::new(),
     })
 }
 

@@ -42,6 +42,7 @@ mod call;
 mod capability;
 mod command;
 mod compile;
+mod compose;
 mod document;
 mod dynamic;
 mod engine;
@@ -54,6 +55,7 @@ mod lifecycle;
 mod limits;
 mod manifest;
 mod names;
+mod notice;
 mod permission;
 mod plugin;
 mod policy;
@@ -65,7 +67,7 @@ mod text;
 mod values;
 
 pub use cache::{ArtifactCache, CacheInfo};
-pub use capability::{HostInterface, ImportInfo, ImportStatus, LinkFn, StdioMode};
+pub use capability::{HostInterface, ImportInfo, ImportStatus, LinkFn, Mock, StdioMode};
 pub use command::Command;
 pub use compile::{CompileEvent, CompileObserver};
 pub use error::{Error, Limit, Result, Source};
@@ -93,6 +95,36 @@ pub use values::{from_json, parse_wave, to_json, to_wave};
 pub use metrics;
 /// Re-exported so hosts use the same wasmtime as this crate.
 pub use wasmtime;
+
+/// `wasmtime::component::bindgen!`, through this crate's wasmtime, for
+/// hosts that depend on wasmplug alone: the same input, with
+/// `wasmtime_crate` set to `::wasmplug::wasmtime`. (A world importing
+/// `wasmplug:plugin/host` makes a module named `wasmplug` among the
+/// bindings, which hides this crate's name inside them; the leading `::`
+/// names the crate itself. A host that renames the dependency passes
+/// `wasmtime_crate` to `wasmtime::component::bindgen!` itself.)
+///
+/// ```ignore
+/// mod bindings {
+///     ::wasmplug::bindgen!({ path: "wit", world: "filter", exports: { default: async } });
+/// }
+/// ```
+///
+/// Write it `::wasmplug::bindgen!` when the world imports
+/// `wasmplug:plugin/host`, whose bindings' module `wasmplug` would otherwise
+/// make the name ambiguous.
+///
+/// Bindings called inside [`Instance::call`] need `exports: { default:
+/// async }`; those for [`Instance::call_blocking`] must not have it.
+#[macro_export]
+macro_rules! bindgen {
+    ({ $($input:tt)* }) => {
+        $crate::wasmtime::component::bindgen!({
+            wasmtime_crate: ::wasmplug::wasmtime,
+            $($input)*
+        });
+    };
+}
 
 /// The version of wasmtime this crate runs on.
 pub const WASMTIME_VERSION: &str = "48.0.8";

@@ -206,15 +206,65 @@ impl ComponentBytes {
 /// they reach a decoder or compiler that trusts what they declare: WIT
 /// decoding allocates the sizes a section claims, and wasmtime checks
 /// function bodies only while generating their code. Milliseconds for
-/// megabytes (60 ms for an 18 MB Python component).
-pub(crate) fn validate(origin: &str, bytes: &[u8]) -> Result<()> {
+/// megabytes (60 ms for an 18 MB Python component). The types it returns
+/// tell what each import is before anything is compiled.
+pub(crate) fn validate(origin: &str, bytes: &[u8]) -> Result<wasmparser::types::Types> {
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(bytes)
-        .map(drop)
         .map_err(|e| Error::InvalidComponent {
             origin: origin.to_string(),
             reason: e.to_string(),
         })
+}
+
+/// The names a component imports at its top level. Nested modules and
+/// components (nearly all of an 18 MB Python component) are skipped rather
+/// than parsed; parsing stops at the first damage, which validation
+/// reports.
+pub(crate) fn top_level_imports(bytes: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut parser = Parser::new(0);
+    let mut offset = 0;
+    while let Ok(wasmparser::Chunk::Parsed { consumed, payload }) =
+        parser.parse(&bytes[offset..], true)
+    {
+        offset += consumed;
+        match payload {
+            Payload::ComponentImportSection(imports) => names.extend(
+                imports
+                    .into_iter()
+                    .flatten()
+                    .map(|i| i.name.name.to_string()),
+            ),
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => offset = unchecked_range.end.min(bytes.len()),
+            Payload::End(_) => break,
+            _ => {}
+        }
+    }
+    names
+}
+
+/// Whether the validated component's import `name` is a type (a world's
+/// `use` of one) or an instance of types only (a world's shared `types`
+/// interface), which need nothing from the host.
+pub(crate) fn imports_types_only(types: &wasmparser::types::Types, name: &str) -> bool {
+    use wasmparser::component_types::ComponentEntityType;
+    match types.component_item_for_import(name).map(|item| item.ty) {
+        Some(ComponentEntityType::Type { .. }) => true,
+        Some(ComponentEntityType::Instance(id)) => {
+            let exports = &types[id].exports;
+            !exports.is_empty()
+                && exports
+                    .values()
+                    .all(|item| matches!(item.ty, ComponentEntityType::Type { .. }))
+        }
+        _ => false,
+    }
 }
 
 /// Wraps a preview1 core module into a component with `adapter`.

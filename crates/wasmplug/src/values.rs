@@ -15,7 +15,9 @@ pub fn parse_wave(export: &str, ty: &Type, text: &str) -> Result<Val> {
     };
     let value = wasm_wave::from_str::<Val>(ty, text).map_err(|e| {
         invalid(format!(
-            "`{text}` is not a valid WAVE value of the expected type: {e}"
+            "`{text}` is not a WAVE value of type `{}` ({}): {e}",
+            describe(ty),
+            how_written(ty, text)
         ))
     })?;
     if let Ok(untyped) = wasm_wave::untyped::UntypedValue::parse(text)
@@ -24,6 +26,92 @@ pub fn parse_wave(export: &str, ty: &Type, text: &str) -> Result<Val> {
         return Err(invalid(format!("`{text}` has the unknown field `{field}`")));
     }
     Ok(value)
+}
+
+/// A component type as WIT writes it, e.g. `list<string>`,
+/// `record { x: u32, y: u32 }`, `result<string, string>`.
+pub(crate) fn describe(ty: &Type) -> String {
+    let list = |items: Vec<String>| items.join(", ");
+    match ty {
+        Type::Bool => "bool".into(),
+        Type::S8 => "s8".into(),
+        Type::U8 => "u8".into(),
+        Type::S16 => "s16".into(),
+        Type::U16 => "u16".into(),
+        Type::S32 => "s32".into(),
+        Type::U32 => "u32".into(),
+        Type::S64 => "s64".into(),
+        Type::U64 => "u64".into(),
+        Type::Float32 => "f32".into(),
+        Type::Float64 => "f64".into(),
+        Type::Char => "char".into(),
+        Type::String => "string".into(),
+        Type::List(l) => format!("list<{}>", describe(&l.ty())),
+        Type::Record(r) => format!(
+            "record {{ {} }}",
+            list(
+                r.fields()
+                    .map(|f| format!("{}: {}", f.name, describe(&f.ty)))
+                    .collect()
+            )
+        ),
+        Type::Tuple(t) => format!("tuple<{}>", list(t.types().map(|t| describe(&t)).collect())),
+        Type::Variant(v) => format!(
+            "variant {{ {} }}",
+            list(
+                v.cases()
+                    .map(|c| match c.ty {
+                        Some(ty) => format!("{}({})", c.name, describe(&ty)),
+                        None => c.name.to_string(),
+                    })
+                    .collect()
+            )
+        ),
+        Type::Enum(e) => format!(
+            "enum {{ {} }}",
+            list(e.names().map(str::to_string).collect())
+        ),
+        Type::Flags(f) => format!(
+            "flags {{ {} }}",
+            list(f.names().map(str::to_string).collect())
+        ),
+        Type::Option(o) => format!("option<{}>", describe(&o.ty())),
+        Type::Result(r) => match (r.ok(), r.err()) {
+            (Some(ok), Some(err)) => format!("result<{}, {}>", describe(&ok), describe(&err)),
+            (Some(ok), None) => format!("result<{}>", describe(&ok)),
+            (None, Some(err)) => format!("result<_, {}>", describe(&err)),
+            (None, None) => "result".into(),
+        },
+        other => format!("{other:?}"),
+    }
+}
+
+/// How a value of `ty` is written in WAVE, for an error message about
+/// `text`.
+fn how_written(ty: &Type, text: &str) -> String {
+    match ty {
+        Type::String => format!("a string is quoted, e.g. `{:?}`", text.trim_matches('"')),
+        Type::Char => "a char is in single quotes, e.g. `'x'`".into(),
+        Type::Bool => "`true` or `false`".into(),
+        Type::List(_) => "a list is in brackets, e.g. `[1, 2]`".into(),
+        Type::Record(_) => "a record is in braces, e.g. `{x: 1, y: 2}`".into(),
+        Type::Tuple(_) => "a tuple is in parentheses, e.g. `(1, \"a\")`".into(),
+        Type::Option(_) => "`some(VALUE)` or `none`".into(),
+        Type::Result(_) => "`ok(VALUE)` or `err(VALUE)`".into(),
+        Type::Enum(_) => "one of its cases, bare".into(),
+        Type::Variant(_) => "a case, with its payload in parentheses: `case(VALUE)`".into(),
+        Type::Flags(_) => "the flags set, in braces: `{a, b}`".into(),
+        Type::Float32 | Type::Float64 => "a number, e.g. `1.5`, `nan` or `inf`".into(),
+        Type::S8
+        | Type::U8
+        | Type::S16
+        | Type::U16
+        | Type::S32
+        | Type::U32
+        | Type::S64
+        | Type::U64 => "a whole number in its range".into(),
+        _ => "WAVE has no literal for it".into(),
+    }
 }
 
 /// The first record field in `node` that its type does not have.

@@ -19,31 +19,28 @@ use wasmplug::{Grant, Host, HostBuilder, HostInterface, Instance, Plugin, Policy
 
 /// Bindings for version 0.1.0, the first release: `app.name`.
 mod v0_1 {
-    ::wasmplug::wasmtime::component::bindgen!({
+    ::wasmplug::bindgen!({
         path: "wit/v0.1.0",
         world: "filter",
         exports: { default: async },
-        wasmtime_crate: ::wasmplug::wasmtime,
     });
 }
 
 /// Bindings for version 0.2.0, which added `app.about`.
 mod v0_2 {
-    ::wasmplug::wasmtime::component::bindgen!({
+    ::wasmplug::bindgen!({
         path: "wit/v0.2.0",
         world: "filter",
         exports: { default: async },
-        wasmtime_crate: ::wasmplug::wasmtime,
     });
 }
 
 /// Bindings for version 0.3.0, the newest, whose `about` has a locale.
 mod v0_3 {
-    ::wasmplug::wasmtime::component::bindgen!({
+    ::wasmplug::bindgen!({
         path: "wit/v0.3.0",
         world: "filter",
         exports: { default: async },
-        wasmtime_crate: ::wasmplug::wasmtime,
     });
 }
 

@@ -4,19 +4,17 @@
 
 /// `sqlplug:functions/scalar`: `call(args) -> result<value, string>`.
 pub(crate) mod scalar {
-    ::wasmplug::wasmtime::component::bindgen!({
+    wasmplug::bindgen!({
         path: "wit",
         world: "scalar",
-        wasmtime_crate: ::wasmplug::wasmtime,
     });
 }
 
 /// `sqlplug:functions/aggregate`: the `group` resource of `accumulate`.
 pub(crate) mod aggregate {
-    ::wasmplug::wasmtime::component::bindgen!({
+    wasmplug::bindgen!({
         path: "wit",
         world: "aggregate",
-        wasmtime_crate: ::wasmplug::wasmtime,
         with: { "sqlplug:functions/types": super::scalar::sqlplug::functions::types },
     });
 }

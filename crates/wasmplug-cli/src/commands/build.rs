@@ -13,7 +13,9 @@ use wasmplug_build::{BuildError, Project};
 /// Build the plugin project in the current folder (or --project) into a component.
 #[derive(Debug, Args)]
 pub struct Build {
-    /// Where to write the component; NAME.wasm in the project by default.
+    /// Where to write the component, with the project's plugin.toml beside
+    /// it: a folder (`dist/NAME/`, which gets NAME.wasm) or a .wasm file;
+    /// NAME.wasm in the project by default. That folder is what a host loads.
     #[arg(short, long)]
     output: Option<PathBuf>,
     /// The project folder.
@@ -31,6 +33,7 @@ impl Build {
         if let Some(engine) = self.engine {
             project.set_js_engine(engine);
         }
+        // `absolute` keeps a trailing `/`, which says "a folder".
         let output = self
             .output
             .map(std::path::absolute)
@@ -49,11 +52,15 @@ impl Build {
         spinner.finish_and_clear();
         let built = built.map_err(tool_output_first)?;
         println!(
-            "built {} ({:.1} KB) in {:.1?}",
+            "built {} ({:.1} KB) with {} in {:.1?}",
             built.path.display(),
             built.size as f64 / 1e3,
+            built.manifest.display(),
             built.duration
         );
+        for warning in &built.warnings {
+            eprintln!("warning: {warning}");
+        }
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -7,11 +7,14 @@ use std::process::ExitCode;
 use clap::Args;
 use wasmplug::{ComponentBytes, Manifest};
 
-/// Show a component's imports and exports as WIT, its size, SHA-256 and manifest.
+/// Show a component's exports and imports, its size, SHA-256 and manifest.
 #[derive(Debug, Args)]
 pub struct Inspect {
     /// The component (or preview1 module) to inspect.
     file: PathBuf,
+    /// Print the component's whole world as WIT too, WASI included.
+    #[arg(long)]
+    wit: bool,
     /// The manifest; by default plugin.toml beside the component.
     #[arg(long, value_name = "PATH")]
     manifest: Option<PathBuf>,
@@ -48,13 +51,20 @@ impl Inspect {
         println!("size:    {} bytes", inspection.size);
         println!("sha256:  {}", inspection.sha256);
         println!("kind:    {:?}", source.kind);
+        println!("exports:");
+        for signature in &inspection.signatures {
+            println!("  {signature}");
+        }
         println!("imports:");
-        for import in &inspection.imports {
+        for import in inspection.world_imports() {
             println!("  {import}");
         }
-        println!("exports:");
-        for export in &inspection.exports {
-            println!("  {export}");
+        let wasi = inspection.wasi_summary();
+        if !wasi.is_empty() {
+            println!("WASI imports:");
+            for line in wasi {
+                println!("  {line}");
+            }
         }
         match (&manifest_path, &manifest) {
             (Some(path), Some(table)) => {
@@ -65,7 +75,11 @@ impl Inspect {
             }
             _ => println!("manifest: none"),
         }
-        println!("\n{}", inspection.wit.trim_end());
+        if self.wit {
+            println!("\n{}", inspection.wit.trim_end());
+        } else {
+            println!("(the whole world as WIT: --wit)");
+        }
         Ok(ExitCode::SUCCESS)
     }
 }

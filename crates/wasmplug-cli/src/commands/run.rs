@@ -44,6 +44,14 @@ impl Run {
         }
         let host = builder.build()?;
         let command = match &self.options.manifest {
+            _ if !self.options.with.is_empty() => {
+                host.load_command_composed(
+                    &self.file,
+                    self.options.manifest.as_deref(),
+                    &self.options.with,
+                )
+                .await?
+            }
             Some(manifest) => {
                 host.load_command_with_manifest(&self.file, manifest)
                     .await?

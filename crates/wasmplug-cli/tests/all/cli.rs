@@ -126,7 +126,7 @@ fn call_failures_are_one_line() {
     );
     assert_one_line_error(
         &wasmplug(&["call", path(&hello), "run", "oops"]),
-        "bad argument",
+        "`oops` is not a WAVE value of type `string` (a string is quoted, e.g. `\"oops\"`)",
     );
     assert_one_line_error(
         &wasmplug(&["call", "/nonexistent/plugin.wasm", "run"]),
@@ -197,17 +197,43 @@ fn inspect_shows_wit_hash_and_manifest() {
     let output = wasmplug(&["inspect", path(&file)]);
     assert_success("wasmplug", &output);
     let text = stdout(&output);
-    assert!(text.contains("wasmplug:plugin/host@0.1.0"), "{text}");
+    // The world's own exports and imports first, WASI summed up after.
+    let lines: Vec<&str> = text.lines().collect();
+    let exports = lines.iter().position(|l| *l == "exports:").unwrap();
+    assert_eq!(
+        lines[exports..exports + 4],
+        [
+            "exports:",
+            "  run: func(input: string) -> result<string, string>",
+            "imports:",
+            "  wasmplug:plugin/host@0.1.0",
+        ],
+        "{text}"
+    );
     assert!(
-        text.contains("export run: func(input: string) -> result<string, string>"),
+        text.contains("WASI imports:\n  wasi:cli@0.2.6: environment, exit"),
         "{text}"
     );
     assert!(text.contains("version = \"0.2.0\""), "{text}");
+    assert!(
+        !text.contains("interface streams"),
+        "the WIT only with --wit: {text}"
+    );
+    assert!(text.lines().count() < 30, "{text}");
+    let wit = stdout(&wasmplug(&["inspect", "--wit", path(&file)]));
+    assert!(
+        wit.contains("export run: func(input: string) -> result<string, string>"),
+        "{wit}"
+    );
 
     let output = wasmplug(&["inspect", "--json", path(&file)]);
     assert_success("wasmplug", &output);
     let value: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(value["exports"], serde_json::json!(["run"]));
+    assert_eq!(
+        value["signatures"],
+        serde_json::json!(["run: func(input: string) -> result<string, string>"])
+    );
     assert_eq!(value["sha256"].as_str().unwrap().len(), 64);
     assert_eq!(value["manifest"]["plugin"]["version"], "0.2.0");
 

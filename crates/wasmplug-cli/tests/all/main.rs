@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod consent;
 mod new_and_build;
+mod newcomer;
 mod telemetry;
 
 use std::path::Path;

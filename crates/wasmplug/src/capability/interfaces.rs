@@ -13,7 +13,7 @@ use super::{Capability, Import, ImportStatus, LinkMode, PluginCapability};
 use crate::document::Entry;
 use crate::error::{Error, Result};
 use crate::names::{WitName, same_track};
-use crate::permission::{Grant, Permission, Reason, Request};
+use crate::permission::{Backing, Grant, Permission, Reason, Request};
 use crate::policy::Grants;
 use crate::store::StoreData;
 
@@ -278,6 +278,38 @@ impl<T: Send + 'static> Capability<T> for Interfaces<T> {
 
     fn provides(&self, import: &Import) -> bool {
         find(&self.registered, import).is_some()
+    }
+
+    /// Nothing backs an interface this host does not offer: a request for
+    /// it is refused, never put to the user.
+    fn back(
+        &self,
+        granted: &Permission,
+        _operator: Option<&Backing>,
+        _user: Option<&Backing>,
+    ) -> std::result::Result<Option<Backing>, String> {
+        let Some(name) = named(granted) else {
+            return Ok(None);
+        };
+        let offered = self.registered.iter().any(|i| {
+            i.name() == name.unversioned()
+                && (name.version().is_none() || i.served_for(&name).is_ok())
+        });
+        if offered {
+            Ok(None)
+        } else {
+            Err(format!("this host does not provide interface {name}"))
+        }
+    }
+
+    fn offers(&self) -> Vec<String> {
+        self.registered
+            .iter()
+            .map(|i| match i.versions().first() {
+                Some(version) => format!("{}@{version}", i.name()),
+                None => i.name().to_string(),
+            })
+            .collect()
     }
 
     fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {

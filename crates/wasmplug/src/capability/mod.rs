@@ -22,6 +22,7 @@ mod env;
 mod fs;
 mod interfaces;
 mod io;
+mod mocks;
 mod net;
 mod plugin_api;
 mod random;
@@ -31,6 +32,7 @@ mod types;
 use std::fmt;
 
 use wasmtime::component::Linker;
+use wasmtime::component::types::ComponentItem;
 use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::document::Entry;
@@ -40,6 +42,8 @@ use crate::policy::Grants;
 use crate::store::StoreData;
 
 pub use interfaces::{HostInterface, LinkFn};
+pub use mocks::Mock;
+pub(crate) use mocks::NotMocked;
 pub(crate) use net::NetPattern;
 pub use stdio::StdioMode;
 
@@ -47,6 +51,7 @@ pub use stdio::StdioMode;
 /// capabilities need.
 pub(crate) struct HostParts<T: 'static> {
     pub(crate) interfaces: Vec<HostInterface<T>>,
+    pub(crate) mocks: Vec<Mock>,
     pub(crate) stdio: StdioMode,
 }
 
@@ -64,6 +69,8 @@ pub(crate) fn registry<T: Send + 'static>(parts: HostParts<T>) -> Vec<Box<dyn Ca
         Box::new(fs::Fs),
         Box::new(net::Net),
         Box::new(interfaces::Interfaces::new(parts.interfaces)),
+        // Last: a mock stands in only for what nothing else provides.
+        Box::new(mocks::Mocks::new(parts.mocks)),
     ]
 }
 
@@ -72,6 +79,7 @@ pub(crate) fn registry<T: Send + 'static>(parts: HostParts<T>) -> Vec<Box<dyn Ca
 pub(crate) fn permission_kinds() -> Vec<Box<dyn Capability<()>>> {
     registry(HostParts {
         interfaces: Vec::new(),
+        mocks: Vec::new(),
         stdio: StdioMode::default(),
     })
 }
@@ -101,7 +109,7 @@ pub(crate) fn read_entries<X>(
 }
 
 /// One import of a component, as capabilities are asked about it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Import {
     /// As the component names it, e.g. `wasi:cli/environment@0.2.6`.
     pub(crate) name: String,
@@ -110,14 +118,18 @@ pub(crate) struct Import {
     /// An instance whose exports are all types (a world's shared `types`
     /// interface): it needs nothing from the host.
     pub(crate) types_only: bool,
+    /// Its type, once the component is compiled; before, only its name is
+    /// known (enough to tell whether anything provides it).
+    pub(crate) ty: Option<ComponentItem>,
 }
 
 impl Import {
-    pub(crate) fn new(name: &str, types_only: bool) -> Self {
+    pub(crate) fn new(name: &str, types_only: bool, ty: Option<ComponentItem>) -> Self {
         Import {
             name: name.to_string(),
             interface: unversioned(name).to_string(),
             types_only,
+            ty,
         }
     }
 
@@ -150,6 +162,9 @@ pub enum ImportStatus {
     /// A version the host does not serve: the plugin is refused at load.
     /// `versions` are those it serves.
     Unsupported { versions: Vec<String> },
+    /// Fixed answers stand in for the host's functions (see
+    /// [`crate::Mock`]).
+    Mocked,
 }
 
 impl ImportStatus {
@@ -174,6 +189,7 @@ impl fmt::Display for ImportStatus {
             }
             ImportStatus::Empty { key } => write!(f, "nothing granted ({key})"),
             ImportStatus::Refused(permission) => write!(f, "refused: {permission}"),
+            ImportStatus::Mocked => f.write_str("mocked"),
             ImportStatus::Unsupported { versions } => {
                 write!(
                     f,
@@ -281,6 +297,12 @@ pub(crate) trait Capability<T: 'static>: Send + Sync {
 
     /// Whether this capability provides `import`.
     fn provides(&self, import: &Import) -> bool;
+
+    /// The interfaces it provides by name, for a message about an import
+    /// nothing provides; WASI's and the default world's are left out.
+    fn offers(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// This capability for one plugin, from what it was granted.
     fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>>;

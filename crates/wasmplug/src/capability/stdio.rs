@@ -27,6 +27,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::limits::{CallBudget, OutputLimitReached};
+use crate::notice;
 use crate::permission::Permission;
 use crate::policy::Grants;
 use crate::store::StoreData;
@@ -162,8 +163,9 @@ pub(crate) enum Channel {
     Stderr,
 }
 
-/// How many stderr lines are kept for crash reports.
-const TAIL_LINES: usize = 8;
+/// How many stderr lines are kept for crash reports: enough for a Python
+/// traceback's last frames, its exception and the runtime's own lines.
+const TAIL_LINES: usize = 16;
 /// A line longer than this is emitted in pieces rather than buffered.
 const MAX_LINE: usize = 4096;
 /// What a captured line costs beyond its text: the level, the plugin's
@@ -173,10 +175,27 @@ const LINE_OVERHEAD: usize = 32;
 const INHERIT_BUFFER: usize = 64 * 1024;
 
 /// Emits one line of a plugin's output as a log event, labelled with the
-/// plugin's name and version.
+/// plugin's name and version; with no `tracing` subscriber to take it, to
+/// the host's stderr instead (info and above), so that it is never lost.
 pub(crate) fn emit(label: &PluginLabel, level: tracing::Level, stream: &str, text: &str) {
     let text = escape_control(text);
     let (plugin, version) = (&*label.name, &*label.version);
+    if notice::unheard() {
+        if level <= tracing::Level::INFO {
+            let version = if version.is_empty() {
+                String::new()
+            } else {
+                format!(" {version}")
+            };
+            let kind = if stream == "log" {
+                format!("log {}", level.as_str().to_lowercase())
+            } else {
+                stream.to_string()
+            };
+            notice::to_stderr(&format!("{plugin}{version} [{kind}]: {text}"));
+        }
+        return;
+    }
     match level {
         tracing::Level::TRACE => {
             tracing::trace!(target: "wasmplug::guest", plugin, version, stream, "{text}")

@@ -1,10 +1,12 @@
-//! Imported interfaces that hold only types, such as a world's shared
-//! `types` interface: they confer nothing, so each is linked as an empty
-//! instance without a permission. An instance with no exports at all is
+//! Imported types (a world's `use` of one) and interfaces that hold only
+//! types, such as a world's shared `types` interface: they confer nothing,
+//! so each interface is linked as an empty instance without a permission,
+//! and a type needs nothing linked at all. An instance with no exports is
 //! not one of them: it names an interface of which nothing is used, and is
 //! judged by its name like any other.
 
 use wasmtime::component::Linker;
+use wasmtime::component::types::ComponentItem;
 
 use super::{Capability, Import, LinkMode, PluginCapability};
 use crate::error::Result;
@@ -35,7 +37,9 @@ impl<T: Send + 'static> PluginCapability<T> for TypesOnly {
         imports: &[Import],
     ) -> wasmtime::Result<()> {
         for import in imports.iter().filter(|i| i.types_only) {
-            linker.instance(&import.name)?;
+            if !matches!(import.ty, Some(ComponentItem::Type(_))) {
+                linker.instance(&import.name)?;
+            }
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ use crate::capability::{
     Capability, Import, ImportInfo, ImportStatus, LinkMode, PluginCapability, unversioned,
 };
 use crate::compile::{Compiler, Wasm};
+use crate::compose::compose;
 use crate::engine::Flavor;
 use crate::error::{Error, Result};
 use crate::host::{Host, HostInner};
@@ -25,7 +26,7 @@ use crate::manifest::Manifest;
 use crate::names::{DEFAULT_WORLD, WitName};
 use crate::permission::{Party, Permission, Request};
 use crate::policy::{Consent, Grants, PluginIdentity, decide};
-use crate::source::{SourceKind, WasmBytes};
+use crate::source::{SourceKind, WasmBytes, imports_types_only, top_level_imports};
 use crate::store::StoreData;
 use crate::telemetry::{PluginLabel, Telemetry};
 
@@ -44,6 +45,16 @@ pub(crate) struct LoadRequest {
     /// The user's consent for this load, when not the host's: a plugin
     /// set's reload asks no one.
     pub(crate) consent: Option<Consent>,
+    /// Components whose exports satisfy the plugin's imports, each with
+    /// its own manifest (see `crate::compose`).
+    pub(crate) with: Vec<Composed>,
+}
+
+/// A component a plugin is composed with.
+pub(crate) struct Composed {
+    pub(crate) bytes: WasmBytes,
+    pub(crate) manifest: ManifestSource,
+    pub(crate) default_name: String,
 }
 
 impl LoadRequest {
@@ -165,6 +176,23 @@ impl<T: 'static> Admitted<T> {
         (!waits.is_empty()).then(|| format!("it uses {}, which may wait", waits.join(", ")))
     }
 
+    /// Narrows what this plugin was granted to what `other`, a component it
+    /// is composed with, was granted too: the two run as one component,
+    /// and neither may get more than its own.
+    fn narrow(&mut self, other: &Admitted<T>, registry: &[Box<dyn Capability<T>>]) -> Result<()>
+    where
+        T: Send,
+    {
+        self.grants = self
+            .grants
+            .shared(&self.name, &other.grants, &other.name, registry);
+        self.capabilities = registry
+            .iter()
+            .map(|c| c.for_plugin(&self.grants))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(())
+    }
+
     pub(crate) fn compiler<'a>(&self, settings: &'a HostInner<T>) -> Compiler<'a> {
         Compiler {
             engines: &settings.engines,
@@ -178,19 +206,42 @@ impl<T: 'static> Admitted<T> {
 pub(crate) fn load<T: Send + 'static>(host: Host<T>, request: LoadRequest) -> Result<Plugin<T>> {
     let settings = &*host.inner;
     let consent = request.consent(settings).clone();
-    let admitted = admit(
+    let registry = &settings.registry;
+    let mut admitted = admit(
         settings,
         &consent,
         &request.bytes,
         request.manifest,
         request.default_name,
     )?;
+    let mut with = Vec::with_capacity(request.with.len());
+    for component in request.with {
+        let other = admit(
+            settings,
+            &consent,
+            &component.bytes,
+            component.manifest,
+            component.default_name,
+        )?;
+        admitted.narrow(&other, registry)?;
+        with.push(component.bytes.into_component()?);
+    }
     let bytes = request.bytes.into_component()?;
-    let (flavor, component) = admitted
-        .compiler(settings)
-        .compile::<Component>(&Wasm::component(&bytes), admitted.limits.fuel.is_some())?;
+    let bytes = if with.is_empty() {
+        bytes
+    } else {
+        compose(bytes, &with)?
+    };
+    let satisfiable = |types: &wasmparser::types::Types| {
+        match_imports(declared_imports(&bytes.bytes, types), registry, &admitted).map(drop)
+    };
+    let (flavor, component) = admitted.compiler(settings).compile::<Component>(
+        &Wasm::component(&bytes),
+        admitted.limits.fuel.is_some(),
+        &satisfiable,
+    )?;
     let engine = component.engine();
-    let (imports, import_infos) = match_imports(&component, &settings.registry, &admitted)?;
+    let (imports, import_infos) = match_imports(compiled_imports(&component), registry, &admitted)?;
     if let Some(world) = admitted
         .manifest
         .as_ref()
@@ -263,42 +314,68 @@ fn limits<T: 'static>(
         .min(&ceiling)
 }
 
+/// The imports of a compiled component, with their types.
+fn compiled_imports(component: &Component) -> Vec<Import> {
+    let engine = component.engine();
+    component
+        .component_type()
+        .imports(engine)
+        .map(|(name, item)| {
+            let types_only = match &item.ty {
+                ComponentItem::Type(_) => true,
+                ComponentItem::ComponentInstance(instance) => {
+                    instance.exports(engine).len() > 0
+                        && instance
+                            .exports(engine)
+                            .all(|(_, export)| matches!(export.ty, ComponentItem::Type(_)))
+                }
+                _ => false,
+            };
+            Import::new(name, types_only, Some(item.ty))
+        })
+        .collect()
+}
+
+/// The imports a component declares, from its validated bytes, before it
+/// is compiled: their names and whether they hold only types.
+fn declared_imports(bytes: &[u8], types: &wasmparser::types::Types) -> Vec<Import> {
+    top_level_imports(bytes)
+        .iter()
+        .map(|name| Import::new(name, imports_types_only(types, name), None))
+        .collect()
+}
+
 /// Matches every import to the capability that provides it: the imports to
 /// link, and what each gives, for `check`. An import no capability
-/// provides, or one that needs a permission that was not granted, refuses
-/// the plugin.
+/// provides, one in a version the host does not speak, or one that needs a
+/// permission that was not granted, refuses the plugin. Run before
+/// compiling too, on the imports the component declares, so that a plugin
+/// that cannot be linked costs no compile.
 fn match_imports<T: 'static>(
-    component: &Component,
+    imports: Vec<Import>,
     registry: &[Box<dyn Capability<T>>],
     admitted: &Admitted<T>,
 ) -> Result<(Vec<Import>, Vec<ImportInfo>)> {
-    let (capabilities, plugin, grants) =
-        (&admitted.capabilities, &*admitted.name, &admitted.grants);
-    let engine = component.engine();
-    let mut imports = Vec::new();
-    let mut infos = Vec::new();
-    for (name, item) in component.component_type().imports(engine) {
-        let types_only = match &item.ty {
-            ComponentItem::ComponentInstance(instance) => {
-                instance.exports(engine).len() > 0
-                    && instance
-                        .exports(engine)
-                        .all(|(_, export)| matches!(export.ty, ComponentItem::Type(_)))
-            }
-            _ => false,
+    let (capabilities, plugin) = (&admitted.capabilities, &*admitted.name);
+    let mut infos = Vec::with_capacity(imports.len());
+    for import in &imports {
+        let Some(index) = registry.iter().position(|c| c.provides(import)) else {
+            return Err(missing_import(plugin, import, registry));
         };
-        let import = Import::new(name, types_only);
-        let Some(index) = registry.iter().position(|c| c.provides(&import)) else {
-            return Err(missing_import(plugin, &import));
-        };
-        let status = capabilities[index].import_status(&import);
+        let status = capabilities[index].import_status(import);
         match &status {
-            ImportStatus::Refused(permission) => return Err(denied(plugin, permission, grants)),
+            ImportStatus::Refused(permission) => {
+                return Err(denied(plugin, permission, admitted));
+            }
             ImportStatus::Unsupported { versions } => {
                 return Err(Error::ApiVersion {
                     plugin: plugin.to_string(),
                     api: import.interface.clone(),
-                    wanted: name.split_once('@').map_or("", |(_, v)| v).to_string(),
+                    wanted: import
+                        .name
+                        .split_once('@')
+                        .map_or("", |(_, v)| v)
+                        .to_string(),
                     speaks: versions.clone(),
                 });
             }
@@ -309,12 +386,15 @@ fn match_imports<T: 'static>(
             capability: registry[index].name(),
             status,
         });
-        imports.push(import);
     }
     Ok((imports, infos))
 }
 
-fn missing_import(plugin: &str, import: &Import) -> Error {
+fn missing_import<T: 'static>(
+    plugin: &str,
+    import: &Import,
+    registry: &[Box<dyn Capability<T>>],
+) -> Error {
     let hint = match import.package() {
         "wasi:http" => Some(
             "this host does not provide wasi:http yet; build the plugin without it \
@@ -324,7 +404,20 @@ fn missing_import(plugin: &str, import: &Import) -> Error {
         package if package.starts_with("wasi:") => Some(format!(
             "{package} is not a WASI package this host implements"
         )),
-        _ => None,
+        package => {
+            let offered: Vec<String> = registry
+                .iter()
+                .flat_map(|c| c.offers())
+                .filter(|name| name.starts_with(&format!("{package}/")))
+                .collect();
+            Some(if offered.is_empty() {
+                "without its host, a plugin can be tried with mocks of its functions or a \
+                 component that exports the interface"
+                    .to_string()
+            } else {
+                format!("of {package}, this host provides {}", offered.join(", "))
+            })
+        }
     };
     Error::MissingImport {
         plugin: plugin.to_string(),
@@ -334,17 +427,37 @@ fn missing_import(plugin: &str, import: &Import) -> Error {
 }
 
 /// The refusal of an import whose permission was not granted: by the party
-/// that refused the request, or by the plugin's own manifest that made none.
-fn denied(plugin: &str, permission: &Permission, grants: &Grants) -> Error {
-    let (party, reason) = match grants.refusal(permission) {
+/// that refused the request, or by the plugin's own manifest that made none
+/// (naming what it requested instead, when a name is near).
+fn denied<T: 'static>(plugin: &str, permission: &Permission, admitted: &Admitted<T>) -> Error {
+    let (party, reason) = match admitted.grants.refusal(permission) {
         Some(refusal) => (refusal.party, refusal.detail.clone()),
         None => (
             Party::Plugin,
             match permission {
-                Permission::Interface { name } => format!(
-                    "the plugin imports it but its manifest does not request it; add \
-                     `interfaces = [{{ name = \"{name}\", reason = \"...\" }}]` under [permissions]"
-                ),
+                Permission::Interface { name } => {
+                    let requested: Vec<String> = admitted
+                        .requested
+                        .iter()
+                        .filter_map(|r| match &r.permission {
+                            Permission::Interface { name } => Some(format!("`{name}`")),
+                            _ => None,
+                        })
+                        .collect();
+                    let instead = if requested.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; it requests {}, which does not name `{name}`",
+                            requested.join(", ")
+                        )
+                    };
+                    format!(
+                        "the plugin imports it but its manifest does not request it{instead}; \
+                         add `interfaces = [{{ name = \"{name}\", reason = \"...\" }}]` under \
+                         [permissions]"
+                    )
+                }
                 _ => "the plugin imports it but its manifest does not request it".into(),
             },
         ),

@@ -15,13 +15,13 @@ use crate::instance::Instance;
 use crate::lifecycle::{InstancePool, Lifecycle};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
-use crate::permission::Request;
+use crate::permission::{Refusal, Request};
 use crate::policy::{Grants, PluginIdentity};
 use crate::source::{Sha256Digest, SourceKind};
 use crate::store::StoreData;
 use crate::telemetry::PluginStats;
 
-pub(crate) use load::{Admitted, LoadRequest, ManifestSource, admit, load};
+pub(crate) use load::{Admitted, Composed, LoadRequest, ManifestSource, admit, load};
 
 /// A plugin ready to run. Cheap to clone and safe to share across threads.
 pub struct Plugin<T: 'static = ()> {
@@ -205,6 +205,29 @@ impl<T: 'static> Plugin<T> {
     /// What it was given, and what was refused by whom.
     pub fn grants(&self) -> &Grants {
         &self.inner.admitted.grants
+    }
+
+    /// The refused requests that matter to this plugin: those of a
+    /// capability that provides one of its imports, so that the plugin
+    /// will meet the refusal when it runs (a file it cannot open, a
+    /// variable it cannot read). A refused request nothing imports is left
+    /// out: the plugin asked for it but cannot use it here.
+    pub fn unmet(&self) -> Vec<&Refusal> {
+        let registry = &self.host.inner.registry;
+        self.grants()
+            .refused()
+            .iter()
+            .filter(|refusal| {
+                registry
+                    .iter()
+                    .find(|c| c.owns(&refusal.request.permission))
+                    .is_some_and(|owner| {
+                        self.imports()
+                            .iter()
+                            .any(|import| import.capability == owner.name())
+                    })
+            })
+            .collect()
     }
 
     /// Every import, with the capability that provides it and what it gives.

@@ -237,6 +237,64 @@ fn widest<'a, T: 'static>(
 }
 
 impl Grants {
+    /// What these grants and `other`'s, those of a component composed with
+    /// this plugin (named `other_name`; this one is `name`), have in common:
+    /// the two run as one, so each gets only what both were granted. What
+    /// one was granted and the other not is refused, saying which.
+    pub(crate) fn shared<T: 'static>(
+        &self,
+        name: &str,
+        other: &Grants,
+        other_name: &str,
+        registry: &[Box<dyn Capability<T>>],
+    ) -> Grants {
+        let covered = |permission: &Permission, by: &Grants| {
+            registry
+                .iter()
+                .find(|c| c.owns(permission))
+                .is_some_and(|c| {
+                    by.permissions()
+                        .any(|o| c.meet(permission, o).as_ref() == Some(permission))
+                })
+        };
+        let refusal = |permission: &Permission, detail: String| Refusal {
+            request: Request {
+                permission: permission.clone(),
+                reason: "granted to one part of a composition".into(),
+            },
+            party: Party::Plugin,
+            detail,
+        };
+        let mut result = Grants {
+            granted: Vec::new(),
+            refused: self.refused.clone(),
+        };
+        for grant in &self.granted {
+            if covered(&grant.permission, other) {
+                result.granted.push(grant.clone());
+            } else {
+                result.refused.push(refusal(
+                    &grant.permission,
+                    format!("the component it is composed with, `{other_name}`, is not granted it"),
+                ));
+            }
+        }
+        for grant in other
+            .granted
+            .iter()
+            .filter(|g| !covered(&g.permission, self))
+        {
+            result.refused.push(refusal(
+                &grant.permission,
+                format!(
+                    "`{other_name}` was granted it, but the component it is composed into, \
+                     `{name}`, is not granted it"
+                ),
+            ));
+        }
+        result
+    }
+
     /// Grants `permission` (part of `allow` the user consented to), backed
     /// as its capability decides, or refuses it when nothing can back it.
     fn grant<T: 'static>(

@@ -69,6 +69,7 @@ pub(crate) fn read(path: &Path) -> Result<Option<Contents>> {
             manifest,
             default_name,
             consent: None,
+            with: Vec::new(),
         },
     }))
 }

@@ -4,7 +4,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use proptest::prelude::*;
 
 use super::*;
-use crate::capability::permission_kinds;
 use crate::permission::Access;
 use crate::source::Sha256Digest;
 
@@ -33,7 +32,20 @@ fn run(
     policy: &Policy,
     consent: &Consent,
 ) -> Result<Grants> {
-    decide(&permission_kinds(), plugin, requests, policy, consent)
+    decide(&host_registry(), plugin, requests, policy, consent)
+}
+
+/// The capabilities of a host offering the interfaces the tests request.
+fn host_registry() -> Vec<Box<dyn crate::capability::Capability<()>>> {
+    let interfaces = INTERFACES
+        .iter()
+        .map(|name| crate::capability::HostInterface::new(*name, |_| Ok(())))
+        .collect();
+    crate::capability::registry(crate::capability::HostParts {
+        interfaces,
+        mocks: Vec::new(),
+        stdio: crate::capability::StdioMode::default(),
+    })
 }
 
 /// What a prompt was asked, question by question.
