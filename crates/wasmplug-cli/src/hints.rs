@@ -56,6 +56,7 @@ pub fn grant_flag(permission: &Permission) -> Option<String> {
         },
         Permission::Env { name } => format!("--env {name}"),
         Permission::Net { address } => format!("--allow-net {address}"),
+        Permission::Http { origin } => format!("--allow-http {origin}"),
         Permission::Clocks | Permission::Random => "given by default".into(),
         Permission::Stdin => "given by `wasmplug run`".into(),
         _ => return None,

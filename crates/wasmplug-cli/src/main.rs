@@ -28,8 +28,10 @@ enum Command {
     Check(commands::check::Check),
     Call(commands::call::Call),
     Run(commands::run::Run),
+    Serve(commands::serve::Serve),
     Cache(commands::cache::Cache),
     Grants(commands::grants::Grants),
+    Kv(commands::kv::Kv),
 }
 
 /// `X.Y.Z (wasmtime A.B.C)`; clap prefixes the program name.
@@ -49,8 +51,9 @@ fn main() -> ExitCode {
     let (stderr, _flush_on_exit) = tracing_appender::non_blocking(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("WASMPLUG_LOG")
-                .unwrap_or_else(|_| EnvFilter::new("warn,wasmplug::guest=info")),
+            EnvFilter::try_from_env("WASMPLUG_LOG").unwrap_or_else(|_| {
+                EnvFilter::new("warn,wasmplug::guest=info,wasmplug::http=info")
+            }),
         )
         .with_writer(stderr)
         .with_ansi(std::io::stderr().is_terminal())
@@ -80,8 +83,10 @@ async fn execute(cli: Cli) -> ExitCode {
         Command::Check(cmd) => cmd.execute().await,
         Command::Call(cmd) => cmd.execute().await,
         Command::Run(cmd) => cmd.execute().await,
+        Command::Serve(cmd) => cmd.execute().await,
         Command::Cache(cmd) => cmd.execute().await,
         Command::Grants(cmd) => cmd.execute(),
+        Command::Kv(cmd) => cmd.execute(),
     };
     match outcome {
         Ok(code) => code,

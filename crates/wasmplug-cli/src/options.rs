@@ -33,6 +33,10 @@ pub struct LoadOptions {
     #[arg(long = "allow-net", value_name = "HOST:PORT")]
     pub net: Vec<String>,
 
+    /// Allow HTTP requests to SCHEME://HOST[:PORT] (`*` for any port).
+    #[arg(long = "allow-http", value_name = "SCHEME://HOST[:PORT]")]
+    pub http: Vec<String>,
+
     /// Consent, for this run only, to every permission the policy allows
     /// and the plugin requests, without asking.
     #[arg(long, short = 'y')]
@@ -136,6 +140,9 @@ impl LoadOptions {
         }
         for net in &self.net {
             given.push(Grant::parse_net(net)?);
+        }
+        for origin in &self.http {
+            given.push(Grant::parse_http(origin)?);
         }
         Ok(given)
     }

@@ -59,9 +59,18 @@ fn line(record: &CallRecord<'_>) -> String {
 
 /// Serves the host's metrics in Prometheus's text format at
 /// `http://ADDR/metrics` while the command runs.
+/// Durations are histograms with fixed buckets (50 µs to 10 s), which
+/// Prometheus can aggregate across processes, rather than summaries.
 pub fn serve_metrics(addr: SocketAddr) -> anyhow::Result<()> {
+    const SECONDS: [f64; 16] = [
+        0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+        0.5, 1.0, 2.5, 10.0,
+    ];
+    let failed = |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot serve metrics on {addr}: {e}");
     metrics_exporter_prometheus::PrometheusBuilder::new()
         .with_http_listener(addr)
+        .set_buckets(&SECONDS)
+        .map_err(|e| failed(&e))?
         .install()
-        .map_err(|e| anyhow::anyhow!("cannot serve metrics on {addr}: {e}"))
+        .map_err(|e| failed(&e))
 }

@@ -181,6 +181,9 @@ pub enum Error {
     /// A function of the host failed while serving the plugin: a host
     /// interface returned an error. The plugin is not at fault, but the
     /// instance is discarded, since the call did not finish.
+    #[error("the key-value store of plugin `{plugin}`: {reason}")]
+    KeyValue { plugin: String, reason: String },
+
     #[error("the host failed while serving plugin `{plugin}`: {reason}")]
     Host {
         plugin: String,
@@ -442,6 +445,7 @@ impl Error {
             Error::Guest { .. } => "guest",
             Error::Exit { .. } => "exit",
             Error::Host { .. } => "host",
+            Error::KeyValue { .. } => "keyvalue",
             Error::HostBinding { .. } => "host-binding",
             Error::HostResources { .. } => "host-resources",
             Error::InstanceDiscarded { .. } => "instance-discarded",

@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::cache::ArtifactCache;
-use crate::capability::{Capability, HostInterface, HostParts, Mock, StdioMode, registry};
+use crate::capability::{
+    Capability, HostInterface, HostParts, KeyValueStore, KvQuota, KvSettings, Mock, StdioMode,
+    registry,
+};
 use crate::command::{Command, load_command};
 use crate::compile::{CompileBounds, CompileEvent, CompileObserver};
 use crate::engine::{EngineSettings, Engines};
@@ -86,6 +89,7 @@ pub struct HostBuilder<T: 'static = ()> {
     engine: EngineSettings,
     new_data: Box<DataFactory<T>>,
     cache: Option<ArtifactCache>,
+    keyvalue: KvSettings,
     on_compile: Option<CompileObserver>,
     bounds: CompileBounds,
     telemetry: TelemetrySettings,
@@ -115,6 +119,10 @@ impl<T: Send + 'static> HostBuilder<T> {
             engine: EngineSettings::default(),
             new_data: Box::new(new_data),
             cache: ArtifactCache::at_default_dir(),
+            keyvalue: KvSettings {
+                dir: KeyValueStore::default_dir(),
+                quota: KvQuota::default(),
+            },
             on_compile: None,
             bounds: CompileBounds::default(),
             telemetry: TelemetrySettings::default(),
@@ -190,6 +198,20 @@ impl<T: Send + 'static> HostBuilder<T> {
     /// spoken.
     pub fn world(mut self, world: impl Into<String>) -> Self {
         self.worlds.push(world.into());
+        self
+    }
+
+    /// Where plugins' key-value stores live (one file per plugin name under
+    /// `kv/`); by default [`KeyValueStore::default_dir`]. `None` keeps no
+    /// data: opening a bucket fails.
+    pub fn data_dir(mut self, dir: Option<impl Into<PathBuf>>) -> Self {
+        self.keyvalue.dir = dir.map(Into::into);
+        self
+    }
+
+    /// What each plugin may keep in its key-value store.
+    pub fn kv_quota(mut self, quota: KvQuota) -> Self {
+        self.keyvalue.quota = quota;
         self
     }
 
@@ -289,6 +311,7 @@ impl<T: Send + 'static> HostBuilder<T> {
                     interfaces: self.interfaces,
                     mocks: self.mocks,
                     stdio: self.stdio,
+                    keyvalue: self.keyvalue,
                 }),
                 config: self.config,
                 worlds,

@@ -16,8 +16,8 @@ use wasmtime::component::{
 use wasmtime::{Store, UpdateDeadline};
 
 use crate::call::{CpuLimitReached, guarded, guarded_blocking};
-use crate::capability::InstanceSetup;
 use crate::capability::stdio::{Channel, PluginOutput};
+use crate::capability::{HttpState, InstanceSetup};
 use crate::dynamic::Signature;
 use crate::error::{Error, Result};
 use crate::host::HostInner;
@@ -416,11 +416,15 @@ pub(crate) fn new_store<T: Send + 'static>(
         .chain(args.iter().cloned())
         .collect();
     let mut wasi = wasmtime_wasi::WasiCtxBuilder::new();
+    let mut http = HttpState::new(telemetry.label.clone(), admitted.limits.timeout);
+    let mut keyvalue = None;
     let mut setup = InstanceSetup {
         wasi: &mut wasi,
         args: &argv,
         stdout: &stdout,
         stderr: &stderr,
+        http: &mut http,
+        keyvalue: &mut keyvalue,
     };
     for capability in &admitted.capabilities {
         capability.prepare(&mut setup)?;
@@ -440,6 +444,8 @@ pub(crate) fn new_store<T: Send + 'static>(
     };
     let data = StoreData::new(
         wasi.build_p1(),
+        http,
+        keyvalue,
         MemoryLimiter::new(limits.memory, budget.clone(), Some(telemetry.clone())),
         context,
         (host.new_data)(),

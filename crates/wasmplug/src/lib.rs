@@ -59,6 +59,7 @@ mod notice;
 mod permission;
 mod plugin;
 mod policy;
+mod serve;
 mod set;
 mod source;
 mod store;
@@ -67,7 +68,10 @@ mod text;
 mod values;
 
 pub use cache::{ArtifactCache, CacheInfo};
-pub use capability::{HostInterface, ImportInfo, ImportStatus, LinkFn, Mock, StdioMode};
+pub use capability::{
+    HostInterface, ImportInfo, ImportStatus, KeyValueStore, KvQuota, LinkFn, Mock, Origin,
+    StdioMode,
+};
 pub use command::Command;
 pub use compile::{CompileEvent, CompileObserver};
 pub use error::{Error, Limit, Result, Source};
@@ -84,6 +88,7 @@ pub use plugin::Plugin;
 pub use policy::{
     Consent, ConsentAnswer, ConsentRequest, Consented, GrantStore, Grants, PluginIdentity, Policy,
 };
+pub use serve::{HttpHandler, HttpResponse, ServeOptions};
 pub use set::{PluginSet, PluginSetBuilder, SetEntry, SetEvent, SetObserver};
 pub use source::{ComponentBytes, Sha256Digest, SourceKind, WasmBytes};
 pub use store::StoreData;

@@ -29,6 +29,12 @@ pub enum Permission {
     Env { name: String },
     /// Outgoing connections to `HOST:PORT` (`HOST:*` for any port).
     Net { address: String },
+    /// Outgoing HTTP requests to an origin, `SCHEME://HOST:PORT`
+    /// (`SCHEME://HOST:*` for any port).
+    Http { origin: String },
+    /// A key-value bucket of the plugin's own store (`*` for any, in a
+    /// policy).
+    KeyValue { bucket: String },
     /// A host interface, e.g. `example:filters/app`.
     Interface { name: String },
     /// Real wall and monotonic clocks; without them both stand still.
@@ -69,6 +75,8 @@ impl fmt::Display for Permission {
             }
             Permission::Env { name } => write!(f, "env {}", Untrusted(name)),
             Permission::Net { address } => write!(f, "net {}", Untrusted(address)),
+            Permission::Http { origin } => write!(f, "http {}", Untrusted(origin)),
+            Permission::KeyValue { bucket } => write!(f, "keyvalue {}", Untrusted(bucket)),
             Permission::Interface { name } => write!(f, "interface {}", Untrusted(name)),
             Permission::Clocks => f.write_str("clocks"),
             Permission::Random => f.write_str("random"),
@@ -151,6 +159,22 @@ impl Grant {
         })
     }
 
+    /// HTTP requests to `SCHEME://HOST:PORT` (`SCHEME://HOST:*` for any
+    /// port; `SCHEME://*:*` for any origin of a scheme, in a policy).
+    pub fn http(origin: impl Into<String>) -> Self {
+        Grant::new(Permission::Http {
+            origin: origin.into(),
+        })
+    }
+
+    /// A bucket of the plugin's key-value store (`*` for any, in a
+    /// policy).
+    pub fn bucket(name: impl Into<String>) -> Self {
+        Grant::new(Permission::KeyValue {
+            bucket: name.into(),
+        })
+    }
+
     /// A host interface by name (`*` for any, in a policy).
     pub fn interface(name: impl Into<String>) -> Self {
         Grant::new(Permission::Interface { name: name.into() })
@@ -199,6 +223,13 @@ impl Grant {
     pub fn parse_net(spec: &str) -> crate::Result<Self> {
         let pattern = crate::capability::NetPattern::parse(spec)?;
         Ok(Grant::net(pattern.to_string()))
+    }
+
+    /// `SCHEME://HOST[:PORT]`, checked and normalized (the port defaults to
+    /// the scheme's).
+    pub fn parse_http(spec: &str) -> crate::Result<Self> {
+        let origin = crate::capability::Origin::parse(spec)?;
+        Ok(Grant::http(origin.to_string()))
     }
 }
 
@@ -280,7 +311,9 @@ impl Permission {
         match self {
             Permission::Dir { path, .. } => path == "*",
             Permission::Env { name } | Permission::Interface { name } => name == "*",
+            Permission::KeyValue { bucket } => bucket == "*",
             Permission::Net { address } => address.starts_with("*:"),
+            Permission::Http { origin } => origin.contains("://*:"),
             Permission::Clocks | Permission::Random | Permission::Stdin => false,
         }
     }

@@ -1,7 +1,6 @@
 //! What each instance's store holds: its WASI context, its limiter, the
 //! plugin's context, and the embedding application's own data.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
@@ -9,6 +8,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{WasiCtxView, WasiView};
 
 use crate::capability::stdio::{PluginOutput, line_cost};
+use crate::capability::{HttpState, KvView, PluginConfig, PluginKv};
 use crate::limits::{CallBudget, MemoryLimiter};
 use crate::telemetry::{Alive, PluginLabel, Telemetry};
 
@@ -21,7 +21,7 @@ pub(crate) struct PluginContext {
     /// Whether the host's own interfaces are linked: only they fail as the
     /// host's fault; WASI's functions fail on what the guest gave them.
     pub(crate) host_interfaces: bool,
-    pub(crate) config: Arc<BTreeMap<String, String>>,
+    pub(crate) config: Arc<PluginConfig>,
     pub(crate) budget: Arc<CallBudget>,
     pub(crate) stdout: PluginOutput,
     pub(crate) stderr: PluginOutput,
@@ -51,6 +51,8 @@ pub struct StoreData<T> {
     /// functions keep (a few bytes until a preview1 module uses them), so
     /// that components and preview1 modules run on the same store data.
     wasi: WasiP1Ctx,
+    http: HttpState,
+    keyvalue: Option<Arc<PluginKv>>,
     pub(crate) limiter: MemoryLimiter,
     context: PluginContext,
     host: T,
@@ -59,12 +61,16 @@ pub struct StoreData<T> {
 impl<T> StoreData<T> {
     pub(crate) fn new(
         wasi: WasiP1Ctx,
+        http: HttpState,
+        keyvalue: Option<Arc<PluginKv>>,
         limiter: MemoryLimiter,
         context: PluginContext,
         host: T,
     ) -> Self {
         StoreData {
             wasi,
+            http,
+            keyvalue,
             limiter,
             context,
             host,
@@ -89,6 +95,16 @@ impl<T> StoreData<T> {
     /// The resource table, for host interfaces that hand out resources.
     pub fn table(&mut self) -> &mut ResourceTable {
         self.wasi.ctx().table
+    }
+
+    /// `wasi:http`'s state beside the resource table it shares with WASI.
+    pub(crate) fn http_and_table(&mut self) -> (&mut HttpState, &mut ResourceTable) {
+        (&mut self.http, self.wasi.ctx().table)
+    }
+
+    /// `wasi:keyvalue` as its host functions see it.
+    pub(crate) fn keyvalue_view(&mut self) -> KvView<'_> {
+        KvView::new(self.wasi.ctx().table, self.keyvalue.as_deref())
     }
 
     /// WASI as preview1 modules see it.

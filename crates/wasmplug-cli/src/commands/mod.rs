@@ -6,5 +6,7 @@ pub mod call;
 pub mod check;
 pub mod grants;
 pub mod inspect;
+pub mod kv;
 pub mod new;
 pub mod run;
+pub mod serve;

@@ -9,11 +9,15 @@ mod commands;
 mod consent;
 mod new_and_build;
 mod newcomer;
+mod serve;
 mod telemetry;
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 /// The command, kept from this machine's own policy and remembered
 /// consent.
@@ -60,4 +64,22 @@ fn assert_success(what: &str, output: &Output) {
         stdout(output),
         stderr(output)
     );
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// GET `path` from `addr` over HTTP/1.0, the whole response.
+fn get(addr: &str, path: &str) -> std::io::Result<String> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
 }

@@ -2,14 +2,13 @@
 //! span around the guest's log lines, and `run --metrics-addr`'s Prometheus
 //! endpoint while a program runs.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use wasmplug_tests::{guest, staged};
 
-use super::{assert_success, command, stderr, wasmplug_in};
+use super::{assert_success, command, free_port, get, stderr, wasmplug_in};
 
 const HELLO: &str = "[plugin]\nname = \"hello\"\nversion = \"1.2.3\"\n";
 
@@ -91,24 +90,9 @@ fn guest_log_lines_carry_the_call_span_and_the_version() {
     );
 }
 
-/// GET `path` from `addr`, the whole response.
-fn get(addr: &str, path: &str) -> std::io::Result<String> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    Ok(response)
-}
-
 #[test]
 fn run_serves_prometheus_metrics_while_the_program_runs() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = format!("127.0.0.1:{}", free_port());
     let programs = guest("programs");
     // `stdin` waits for its input to end: the program runs until then.
     let mut child = command()

@@ -22,7 +22,7 @@ impl<T: Send + 'static> Capability<T> for Args {
         is_one_of(import, "wasi:cli", &["exit"])
     }
 
-    fn for_plugin(&self, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         Ok(Box::new(Args))
     }
 }

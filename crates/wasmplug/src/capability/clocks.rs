@@ -34,7 +34,7 @@ impl<T: Send + 'static> Capability<T> for Clocks {
         import.package() == "wasi:clocks"
     }
 
-    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         Ok(Box::new(PluginClocks {
             real: grants.contains(&Permission::Clocks),
         }))

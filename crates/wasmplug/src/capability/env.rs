@@ -123,7 +123,7 @@ impl<T: Send + 'static> Capability<T> for Env {
         is_one_of(import, "wasi:cli", &["environment"])
     }
 
-    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         let vars = grants
             .granted()
             .iter()

@@ -143,7 +143,7 @@ impl<T: Send + 'static> Capability<T> for Fs {
         import.package() == "wasi:filesystem"
     }
 
-    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         let mut dirs = Vec::new();
         for grant in grants.granted() {
             let (Permission::Dir { path, access }, Some(Backing::HostDir(host))) =

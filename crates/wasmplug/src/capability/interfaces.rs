@@ -312,7 +312,7 @@ impl<T: Send + 'static> Capability<T> for Interfaces<T> {
             .collect()
     }
 
-    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         let granted = grants
             .permissions()
             .filter_map(|p| Some((named(p)?, p.clone())))

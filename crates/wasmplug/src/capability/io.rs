@@ -27,7 +27,7 @@ impl<T: Send + 'static> Capability<T> for Io {
         is_one_of(import, "wasi:io", &["error", "poll", "streams"])
     }
 
-    fn for_plugin(&self, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         Ok(Stateless::boxed(link::<T>))
     }
 }

@@ -112,7 +112,7 @@ impl<T: Send + 'static> Capability<T> for Mocks {
                 .is_ok_and(|name| self.mocks.iter().any(|m| m.interface.matches(&name)))
     }
 
-    fn for_plugin(&self, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         Ok(Box::new(PluginMocks {
             mocks: self.mocks.clone(),
         }))

@@ -18,10 +18,13 @@
 
 mod args;
 mod clocks;
+mod config;
 mod env;
 mod fs;
+mod http;
 mod interfaces;
 mod io;
+mod keyvalue;
 mod mocks;
 mod net;
 mod plugin_api;
@@ -30,6 +33,7 @@ pub(crate) mod stdio;
 mod types;
 
 use std::fmt;
+use std::sync::Arc;
 
 use wasmtime::component::Linker;
 use wasmtime::component::types::ComponentItem;
@@ -41,7 +45,12 @@ use crate::permission::{Backing, Grant, Permission, Request};
 use crate::policy::Grants;
 use crate::store::StoreData;
 
+pub(crate) use config::PluginConfig;
+pub(crate) use http::HttpState;
+pub use http::Origin;
 pub use interfaces::{HostInterface, LinkFn};
+pub use keyvalue::{KeyValueStore, KvQuota};
+pub(crate) use keyvalue::{KvSettings, KvView, PluginKv};
 pub use mocks::Mock;
 pub(crate) use mocks::NotMocked;
 pub(crate) use net::NetPattern;
@@ -53,6 +62,7 @@ pub(crate) struct HostParts<T: 'static> {
     pub(crate) interfaces: Vec<HostInterface<T>>,
     pub(crate) mocks: Vec<Mock>,
     pub(crate) stdio: StdioMode,
+    pub(crate) keyvalue: KvSettings,
 }
 
 /// Every capability of a host, in the order their imports are matched.
@@ -61,6 +71,7 @@ pub(crate) fn registry<T: Send + 'static>(parts: HostParts<T>) -> Vec<Box<dyn Ca
         Box::new(io::Io),
         Box::new(types::TypesOnly),
         Box::new(plugin_api::PluginApi),
+        Box::new(config::Config),
         Box::new(args::Args),
         Box::new(env::Env),
         Box::new(stdio::Stdio::new(parts.stdio)),
@@ -68,6 +79,8 @@ pub(crate) fn registry<T: Send + 'static>(parts: HostParts<T>) -> Vec<Box<dyn Ca
         Box::new(random::Random),
         Box::new(fs::Fs),
         Box::new(net::Net),
+        Box::new(http::Http),
+        Box::new(keyvalue::KeyValue::new(parts.keyvalue)),
         Box::new(interfaces::Interfaces::new(parts.interfaces)),
         // Last: a mock stands in only for what nothing else provides.
         Box::new(mocks::Mocks::new(parts.mocks)),
@@ -81,6 +94,7 @@ pub(crate) fn permission_kinds() -> Vec<Box<dyn Capability<()>>> {
         interfaces: Vec::new(),
         mocks: Vec::new(),
         stdio: StdioMode::default(),
+        keyvalue: KvSettings::none(),
     })
 }
 
@@ -228,6 +242,10 @@ pub(crate) struct InstanceSetup<'a> {
     pub(crate) args: &'a [String],
     pub(crate) stdout: &'a stdio::PluginOutput,
     pub(crate) stderr: &'a stdio::PluginOutput,
+    /// What `wasi:http` sends requests with.
+    pub(crate) http: &'a mut HttpState,
+    /// The plugin's key-value store, when it imports `wasi:keyvalue`.
+    pub(crate) keyvalue: &'a mut Option<Arc<PluginKv>>,
 }
 
 /// One capability of a host.
@@ -304,8 +322,9 @@ pub(crate) trait Capability<T: 'static>: Send + Sync {
         Vec::new()
     }
 
-    /// This capability for one plugin, from what it was granted.
-    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>>;
+    /// This capability for the plugin named `plugin`, from what it was
+    /// granted.
+    fn for_plugin(&self, plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>>;
 }
 
 /// A capability as one plugin has it.

@@ -195,7 +195,7 @@ impl<T: Send + 'static> Capability<T> for Net {
         import.package() == "wasi:sockets"
     }
 
-    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         let patterns: Vec<NetPattern> = grants
             .permissions()
             .filter_map(pattern_of)

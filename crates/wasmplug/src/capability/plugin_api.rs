@@ -29,7 +29,7 @@ impl<T: Send + 'static> Capability<T> for PluginApi {
         import.interface == INTERFACE
     }
 
-    fn for_plugin(&self, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         Ok(Stateless::boxed(link::<T>))
     }
 }

@@ -31,7 +31,7 @@ impl<T: Send + 'static> Capability<T> for Random {
         import.package() == "wasi:random"
     }
 
-    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         Ok(Box::new(PluginRandom {
             real: grants.contains(&Permission::Random),
         }))

@@ -82,7 +82,7 @@ impl<T: Send + 'static> Capability<T> for Stdio {
         is_one_of(import, "wasi:cli", INTERFACES)
     }
 
-    fn for_plugin(&self, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         Ok(Box::new(PluginStdio {
             mode: self.mode,
             stdin: grants.contains(&Permission::Stdin),

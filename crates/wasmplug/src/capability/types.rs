@@ -24,7 +24,7 @@ impl<T: Send + 'static> Capability<T> for TypesOnly {
         import.types_only
     }
 
-    fn for_plugin(&self, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+    fn for_plugin(&self, _plugin: &str, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         Ok(Box::new(TypesOnly))
     }
 }

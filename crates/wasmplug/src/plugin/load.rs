@@ -4,7 +4,6 @@
 //! take it from the cache), match every import to the capability that
 //! provides it, and link it once, ready to instantiate many times.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
@@ -14,7 +13,8 @@ use wasmtime::component::{Component, InstancePre, Linker, Type};
 
 use super::{Plugin, PluginInner};
 use crate::capability::{
-    Capability, Import, ImportInfo, ImportStatus, LinkMode, PluginCapability, unversioned,
+    Capability, Import, ImportInfo, ImportStatus, LinkMode, PluginCapability, PluginConfig,
+    unversioned,
 };
 use crate::compile::{Compiler, Wasm};
 use crate::compose::compose;
@@ -81,7 +81,7 @@ pub(crate) struct Admitted<T: 'static> {
     pub(crate) grants: Grants,
     pub(crate) limits: Limits,
     /// Its manifest's configuration, with the host's over it.
-    pub(crate) config: Arc<BTreeMap<String, String>>,
+    pub(crate) config: Arc<PluginConfig>,
     /// Each capability as this plugin has it, in the registry's order.
     pub(crate) capabilities: Vec<Box<dyn PluginCapability<T>>>,
     /// Its statistics, metrics and the host's observer.
@@ -128,7 +128,7 @@ pub(crate) fn admit<T: Send + 'static>(
     let capabilities = settings
         .registry
         .iter()
-        .map(|c| c.for_plugin(&grants))
+        .map(|c| c.for_plugin(&identity.name, &grants))
         .collect::<Result<Vec<_>>>()?;
     let mut config = manifest
         .as_ref()
@@ -150,7 +150,7 @@ pub(crate) fn admit<T: Send + 'static>(
         requested,
         grants,
         limits,
-        config: Arc::new(config),
+        config: Arc::new(PluginConfig::new(config)),
         capabilities,
     })
 }
@@ -188,7 +188,7 @@ impl<T: 'static> Admitted<T> {
             .shared(&self.name, &other.grants, &other.name, registry);
         self.capabilities = registry
             .iter()
-            .map(|c| c.for_plugin(&self.grants))
+            .map(|c| c.for_plugin(&self.name, &self.grants))
             .collect::<Result<Vec<_>>>()?;
         Ok(())
     }
@@ -396,13 +396,9 @@ fn missing_import<T: 'static>(
     registry: &[Box<dyn Capability<T>>],
 ) -> Error {
     let hint = match import.package() {
-        "wasi:http" => Some(
-            "this host does not provide wasi:http yet; build the plugin without it \
-             (componentize-js: `--disable http fetch-event`)"
-                .to_string(),
-        ),
         package if package.starts_with("wasi:") => Some(format!(
-            "{package} is not a WASI package this host implements"
+            "{} is not a WASI interface this host implements",
+            import.interface
         )),
         package => {
             let offered: Vec<String> = registry

@@ -45,6 +45,7 @@ fn host_registry() -> Vec<Box<dyn crate::capability::Capability<()>>> {
         interfaces,
         mocks: Vec::new(),
         stdio: crate::capability::StdioMode::default(),
+        keyvalue: crate::capability::KvSettings::none(),
     })
 }
 

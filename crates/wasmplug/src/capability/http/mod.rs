@@ -1,0 +1,394 @@
+//! Outgoing HTTP (`wasi:http`), only to granted `SCHEME://HOST:PORT`
+//! origins.
+//!
+//! A component that imports `wasi:http` is linked whether or not it was
+//! granted anything, as with every other WASI interface: what it was not
+//! granted fails at call time with `HttpRequestDenied`. Requests go out
+//! through [`send`], never wasmtime's default sender, so that every
+//! request, and every hop of a redirect the guest chooses to follow, is
+//! checked against the grants, the name is resolved and vetted here, and
+//! the connection goes to the address that was vetted.
+
+mod send;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use wasmtime::component::Linker;
+use wasmtime_wasi_http::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use super::{Capability, Import, ImportStatus, InstanceSetup, LinkMode, PluginCapability};
+use crate::document::Entry;
+use crate::error::{Error, Result};
+use crate::permission::{Grant, Permission, Reason, Request};
+use crate::policy::Grants;
+use crate::store::StoreData;
+use crate::telemetry::PluginLabel;
+
+pub(crate) struct Http;
+
+/// `SCHEME://HOST:PORT`, where the port may be `*` and, in a policy, the
+/// host may be `*`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Origin {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// A name (lowercase) or an IP address, without brackets.
+    pub host: String,
+    /// `None` for any port.
+    pub port: Option<u16>,
+}
+
+impl Origin {
+    /// Parses `SCHEME://HOST[:PORT]`; a missing port is the scheme's own.
+    pub fn parse(spec: &str) -> Result<Self> {
+        let origin = Self::parse_any(spec)?;
+        if origin.host == "*" {
+            return Err(invalid_origin(
+                spec,
+                "the host must be a name or an IP address",
+            ));
+        }
+        Ok(origin)
+    }
+
+    /// Like [`Self::parse`], and `*` for any host, as a policy may say.
+    fn parse_any(spec: &str) -> Result<Self> {
+        const FORM: &str = "write it as SCHEME://HOST or SCHEME://HOST:PORT, with `*` for any port";
+        let (scheme, rest) = spec
+            .split_once("://")
+            .ok_or_else(|| invalid_origin(spec, FORM))?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(invalid_origin(spec, "the scheme must be http or https"));
+        }
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains(['/', '?', '#', '@']) {
+            return Err(invalid_origin(
+                spec,
+                "an origin has no path, query or user name: write SCHEME://HOST:PORT",
+            ));
+        }
+        let (host, port) = split_host_port(rest);
+        if host.is_empty() || (host.contains('*') && host != "*") {
+            return Err(invalid_origin(spec, FORM));
+        }
+        let port = match port {
+            None => Some(if scheme == "https" { 443 } else { 80 }),
+            Some("*") => None,
+            Some(p) => Some(p.parse::<u16>().map_err(|_| {
+                invalid_origin(spec, "the port must be a number from 0 to 65535 or `*`")
+            })?),
+        };
+        Ok(Origin {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+
+    /// The part of `requested` this origin covers.
+    fn meet(&self, requested: &Origin) -> Option<Origin> {
+        if self.scheme != requested.scheme || (self.host != "*" && self.host != requested.host) {
+            return None;
+        }
+        let port = match (self.port, requested.port) {
+            (Some(a), Some(b)) if a != b => return None,
+            (a, b) => b.or(a),
+        };
+        Some(Origin {
+            port,
+            ..requested.clone()
+        })
+    }
+
+    /// Whether a request to `scheme://host:port` falls under this origin.
+    fn covers(&self, scheme: &str, host: &str, port: u16) -> bool {
+        self.scheme == scheme
+            && (self.host == "*" || self.host == host)
+            && self.port.is_none_or(|p| p == port)
+    }
+
+    /// Whether this origin names `ip` itself, as an IP literal: only that
+    /// lets a request reach an address that is otherwise refused (loopback,
+    /// private, link-local). A name never does, `localhost` included, since
+    /// what a name resolves to can change under the operator's feet.
+    fn names(&self, ip: IpAddr) -> bool {
+        self.host
+            .parse::<IpAddr>()
+            .is_ok_and(|own| own.to_canonical() == ip.to_canonical())
+    }
+}
+
+/// `host` and the port after it, for `name:80`, `[::1]:80`, `::1`, `name`.
+fn split_host_port(text: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = text.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((host, tail)) => (host, tail.strip_prefix(':')),
+            None => ("", None),
+        };
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') => (host, Some(port)),
+        _ => (text, None),
+    }
+}
+
+fn invalid_origin(spec: &str, reason: &str) -> Error {
+    Error::InvalidSetting {
+        what: "HTTP origin",
+        value: spec.into(),
+        reason: reason.into(),
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match self.port {
+            Some(p) => write!(f, "{}://{host}:{p}", self.scheme),
+            None => write!(f, "{}://{host}:*", self.scheme),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpRequest {
+    origin: String,
+    reason: Reason,
+}
+
+fn origin_of(permission: &Permission) -> Option<Origin> {
+    match permission {
+        Permission::Http { origin } => Origin::parse_any(origin).ok(),
+        _ => None,
+    }
+}
+
+impl<T: Send + 'static> Capability<T> for Http {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    fn key(&self) -> Option<&'static str> {
+        Some("http")
+    }
+
+    fn requests(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Request>, String> {
+        let requests: Vec<HttpRequest> = entry.value()?;
+        requests
+            .into_iter()
+            .map(|r| {
+                let origin = Origin::parse(&r.origin).map_err(|e| entry.error(&e.to_string()))?;
+                Ok(Request {
+                    permission: Permission::Http {
+                        origin: origin.to_string(),
+                    },
+                    reason: r.reason.0,
+                })
+            })
+            .collect()
+    }
+
+    fn allowances(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Grant>, String> {
+        let origins: Vec<String> = entry.value()?;
+        origins
+            .iter()
+            .map(|o| {
+                let origin = Origin::parse_any(o).map_err(|e| entry.error(&e.to_string()))?;
+                Ok(Grant::http(origin.to_string()))
+            })
+            .collect()
+    }
+
+    fn owns(&self, permission: &Permission) -> bool {
+        matches!(permission, Permission::Http { .. })
+    }
+
+    fn meet(&self, requested: &Permission, given: &Permission) -> Option<Permission> {
+        let met = origin_of(given)?.meet(&origin_of(requested)?)?;
+        Some(Permission::Http {
+            origin: met.to_string(),
+        })
+    }
+
+    fn provides(&self, import: &Import) -> bool {
+        import.package() == "wasi:http"
+            && matches!(
+                import.interface.as_str(),
+                "wasi:http/types" | "wasi:http/outgoing-handler" | "wasi:http/client"
+            )
+    }
+
+    fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
+        let granted: Vec<Permission> = grants
+            .permissions()
+            .filter(|p| matches!(p, Permission::Http { .. }))
+            .cloned()
+            .collect();
+        let origins = granted.iter().filter_map(origin_of).collect();
+        Ok(Box::new(PluginHttp {
+            rules: Arc::new(Rules { origins }),
+            granted,
+        }))
+    }
+}
+
+/// The origins one plugin may send requests to.
+#[derive(Debug, Default)]
+pub(crate) struct Rules {
+    origins: Vec<Origin>,
+}
+
+impl Rules {
+    /// The granted origin a request to `scheme://host:port` falls under.
+    fn matching(&self, scheme: &str, host: &str, port: u16) -> Option<&Origin> {
+        self.origins.iter().find(|o| o.covers(scheme, host, port))
+    }
+}
+
+struct PluginHttp {
+    rules: Arc<Rules>,
+    granted: Vec<Permission>,
+}
+
+impl<T: Send + 'static> PluginCapability<T> for PluginHttp {
+    fn import_status(&self, _import: &Import) -> ImportStatus {
+        if self.granted.is_empty() {
+            ImportStatus::Empty { key: "http" }
+        } else {
+            ImportStatus::Granted(self.granted.clone())
+        }
+    }
+
+    fn waits(&self) -> Option<&'static str> {
+        (!self.granted.is_empty()).then_some("outgoing HTTP requests")
+    }
+
+    fn link(
+        &self,
+        linker: &mut Linker<StoreData<T>>,
+        mode: LinkMode,
+        _imports: &[Import],
+    ) -> wasmtime::Result<()> {
+        if mode.blocking {
+            wasmtime_wasi_http::p2::add_only_http_to_linker_sync(linker)?;
+        } else {
+            wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
+        }
+        if mode.concurrent {
+            use wasmtime_wasi_http::p3::bindings::http::{client, types};
+            client::add_to_linker::<_, WasiHttp>(linker, StoreData::<T>::http)?;
+            types::add_to_linker::<_, WasiHttp>(linker, StoreData::<T>::http)?;
+        }
+        Ok(())
+    }
+
+    fn prepare(&self, setup: &mut InstanceSetup<'_>) -> Result<()> {
+        setup.http.hooks.rules = self.rules.clone();
+        Ok(())
+    }
+}
+
+/// What one instance holds for `wasi:http`: wasmtime's context and the
+/// hooks that send its requests.
+pub(crate) struct HttpState {
+    ctx: WasiHttpCtx,
+    pub(crate) hooks: send::Outbound,
+}
+
+impl HttpState {
+    /// Nothing granted: every request is denied until the capability sets
+    /// the plugin's rules. `timeout` caps connecting and the wait for the
+    /// first byte, since wasmtime's own defaults are 600 s.
+    pub(crate) fn new(plugin: PluginLabel, timeout: Duration) -> Self {
+        HttpState {
+            ctx: WasiHttpCtx::new(),
+            hooks: send::Outbound::new(plugin, timeout),
+        }
+    }
+}
+
+impl<T: Send> WasiHttpView for StoreData<T> {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        let (http, table) = self.http_and_table();
+        WasiHttpCtxView {
+            ctx: &mut http.ctx,
+            table,
+            hooks: &mut http.hooks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(spec: &str) -> Origin {
+        Origin::parse_any(spec).unwrap()
+    }
+
+    #[test]
+    fn origins_parse_with_default_ports_and_print_normalized() {
+        assert_eq!(
+            origin("https://API.example.com").to_string(),
+            "https://api.example.com:443"
+        );
+        assert_eq!(
+            origin("http://example.com/").to_string(),
+            "http://example.com:80"
+        );
+        assert_eq!(origin("http://[::1]:8080").to_string(), "http://[::1]:8080");
+        assert_eq!(origin("https://*:*").to_string(), "https://*:*");
+        for bad in [
+            "example.com",
+            "ftp://example.com",
+            "https://example.com/path",
+            "https://user@example.com",
+            "https://*.example.com",
+            "https://example.com:99999",
+        ] {
+            assert!(Origin::parse_any(bad).is_err(), "{bad} should be refused");
+        }
+        assert!(
+            Origin::parse("https://*:443").is_err(),
+            "only a policy may say any host"
+        );
+    }
+
+    #[test]
+    fn a_policy_pattern_meets_a_request_on_scheme_host_and_port() {
+        let request = origin("https://api.example.com");
+        assert_eq!(origin("https://*:*").meet(&request), Some(request.clone()));
+        assert_eq!(
+            origin("https://*:443").meet(&request),
+            Some(request.clone())
+        );
+        assert_eq!(origin("http://*:*").meet(&request), None, "scheme differs");
+        assert_eq!(
+            origin("https://*:8443").meet(&request),
+            None,
+            "port differs"
+        );
+        assert_eq!(origin("https://other.example.com").meet(&request), None);
+    }
+
+    #[test]
+    fn only_an_origin_naming_an_internal_address_reaches_it() {
+        let loopback: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(origin("http://127.0.0.1:80").names(loopback));
+        assert!(origin("http://[::ffff:127.0.0.1]:80").names(loopback));
+        assert!(!origin("http://localhost:80").names(loopback));
+        assert!(!origin("http://example.com:80").names(loopback));
+        assert!(!origin("http://*:*").names(loopback));
+        assert!(!origin("http://10.0.0.1:80").names(loopback));
+    }
+}
