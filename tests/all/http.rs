@@ -215,14 +215,17 @@ async fn a_server_that_never_answers_is_given_up_on_by_the_deadline_or_sooner() 
 
 // --- Serving ---
 
-/// `http-handler` served on 127.0.0.1 with tight limits; the server runs
-/// until the test ends.
-async fn serve_handler() -> SocketAddr {
+/// The WASI 0.2 and 0.3 handlers, which answer the same paths the same way.
+const HANDLERS: [&str; 2] = ["http_handler", "p3_http_handler"];
+
+/// The test plugin `name` served on 127.0.0.1 with tight limits; the
+/// server runs until the test ends.
+async fn serve_handler(name: &str) -> SocketAddr {
     let limits = Limits::default()
         .cpu(Duration::from_millis(300))
         .timeout(Duration::from_secs(2));
     let host = host(Policy::default(), limits);
-    let plugin = host.load_file(guest("http_handler")).await.unwrap();
+    let plugin = host.load_file(guest(name)).await.unwrap();
     let handler = HttpHandler::new(plugin, ServeOptions::default()).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -266,40 +269,56 @@ async fn request(
 
 #[tokio::test]
 async fn a_handler_answers_and_echoes() {
-    let addr = serve_handler().await;
-    assert_eq!(
-        request(addr, "GET", "/", "").await,
-        (200, Ok("hello from wasmplug\n".to_string()))
-    );
-    assert_eq!(
-        request(addr, "POST", "/echo", "round trip").await,
-        (200, Ok("round trip".to_string()))
-    );
-    assert_eq!(request(addr, "GET", "/nowhere", "").await.0, 404);
+    for name in HANDLERS {
+        let addr = serve_handler(name).await;
+        assert_eq!(
+            request(addr, "GET", "/", "").await,
+            (200, Ok("hello from wasmplug\n".to_string())),
+            "{name}"
+        );
+        assert_eq!(
+            request(addr, "POST", "/echo", "round trip").await,
+            (200, Ok("round trip".to_string())),
+            "{name}"
+        );
+        assert_eq!(request(addr, "GET", "/nowhere", "").await.0, 404, "{name}");
+    }
 }
 
 #[tokio::test]
 async fn a_handler_that_loops_panics_or_sleeps_gets_500_and_the_server_goes_on() {
-    let addr = serve_handler().await;
-    for path in ["/loop", "/panic", "/sleep"] {
-        let (status, _) = request(addr, "GET", path, "").await;
-        assert_eq!(status, 500, "{path}");
-        assert_eq!(
-            request(addr, "GET", "/", "").await.0,
-            200,
-            "the server must answer after {path}"
-        );
+    for (name, paths) in [
+        ("http_handler", &["/loop", "/panic", "/sleep"][..]),
+        ("p3_http_handler", &["/loop", "/panic"][..]),
+    ] {
+        let addr = serve_handler(name).await;
+        for path in paths {
+            let (status, _) = request(addr, "GET", path, "").await;
+            assert_eq!(status, 500, "{name} {path}");
+            assert_eq!(
+                request(addr, "GET", "/", "").await.0,
+                200,
+                "{name} must answer after {path}"
+            );
+        }
     }
 }
 
 #[tokio::test]
 async fn a_response_streamed_forever_is_cut_off_at_the_deadline() {
-    let addr = serve_handler().await;
-    let (status, body) = request(addr, "GET", "/stream", "").await;
-    assert_eq!(status, 200, "the response had started");
-    let error = body.expect_err("a cut-off body must not look complete");
-    assert_ne!(error, "the body never ended");
-    assert_eq!(request(addr, "GET", "/", "").await.0, 200);
+    for name in HANDLERS {
+        let addr = serve_handler(name).await;
+        let (status, body) = request(addr, "GET", "/stream", "").await;
+        assert_eq!(status, 200, "{name}: the response had started");
+        match body {
+            Ok(body) => panic!(
+                "{name}: a cut-off body of {} bytes looked complete",
+                body.len()
+            ),
+            Err(error) => assert_ne!(error, "the body never ended", "{name}"),
+        }
+        assert_eq!(request(addr, "GET", "/", "").await.0, 200, "{name}");
+    }
 }
 
 #[tokio::test]

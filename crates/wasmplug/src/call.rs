@@ -8,7 +8,7 @@ use std::pin::pin;
 use std::task::Poll;
 
 use wasmtime::component::ResourceTableError;
-use wasmtime::{PoolConcurrencyLimitError, Store, Trap, WasmBacktrace};
+use wasmtime::{AsContextMut, PoolConcurrencyLimitError, Store, Trap, WasmBacktrace};
 use wasmtime_wasi::I32Exit;
 
 use crate::capability::NotMocked;
@@ -47,7 +47,7 @@ pub(crate) async fn guarded<T: Send + 'static, R, A>(
     call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
     answer: impl FnOnce(R) -> Result<A>,
 ) -> Result<A> {
-    arm(store, limits)?;
+    arm(&mut *store, limits)?;
     let timer = store.data().context().telemetry.start(export);
     let timeout = limits.timeout;
     let outcome = {
@@ -84,7 +84,7 @@ pub(crate) fn guarded_blocking<T: Send + 'static, R, A>(
     call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
     answer: impl FnOnce(R) -> Result<A>,
 ) -> Result<A> {
-    arm(store, limits)?;
+    arm(&mut *store, limits)?;
     let timer = store.data().context().telemetry.start(export);
     let outcome = {
         let _span = timer.span.enter();
@@ -93,7 +93,13 @@ pub(crate) fn guarded_blocking<T: Send + 'static, R, A>(
     settle(store, limits, export, timer, Some(outcome), answer)
 }
 
-fn arm<T: Send + 'static>(store: &mut Store<StoreData<T>>, limits: &Limits) -> Result<()> {
+/// Arms the limits for one call (or one request being served): the budget
+/// afresh, the next epoch tick charged, the fuel refilled.
+pub(crate) fn arm<T: Send + 'static>(
+    mut store: impl AsContextMut<Data = StoreData<T>>,
+    limits: &Limits,
+) -> Result<()> {
+    let mut store = store.as_context_mut();
     store.data().context().budget.reset(limits);
     store.set_epoch_deadline(1);
     if let Some(fuel) = limits.fuel {
@@ -142,7 +148,7 @@ fn settle<T: Send + 'static, R, A>(
 
 /// Turns a failed call into its typed error, from what was recorded and the
 /// error's type.
-fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) -> Error {
+pub(crate) fn classify(error: wasmtime::Error, context: &PluginContext, limits: &Limits) -> Error {
     let plugin = context.name().to_string();
     if refused_sync_call(&error) {
         return Error::HostBinding {

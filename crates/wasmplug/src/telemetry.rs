@@ -201,6 +201,7 @@ pub(crate) struct CallTimer {
 }
 
 /// What a finished call used, beside its outcome.
+#[derive(Default)]
 pub(crate) struct Usage {
     pub(crate) cpu_ticks: u64,
     pub(crate) fuel: Option<u64>,

@@ -1,13 +1,16 @@
-//! Serving HTTP with a plugin that is a `wasi:http` handler (it exports
-//! `wasi:http/incoming-handler@0.2.x`).
+//! Serving HTTP with a plugin that is a `wasi:http` handler: it exports
+//! `wasi:http/incoming-handler@0.2.x` or `wasi:http/handler@0.3.x`.
 //!
-//! Each request gets an instance of its own and runs under the plugin's
-//! limits as one call of `handle`, which lasts until the guest has written
-//! its whole response: the CPU limit and the deadline cover a body the
-//! guest is still streaming, and a response cut off by them ends the
-//! connection rather than pretending to be complete. A request that fails
-//! before its response starts is answered 500, with the typed error in the
-//! host's log; nothing a guest does stops the server.
+//! A WASI 0.2 request gets an instance of its own and runs under the
+//! plugin's limits as one call of `handle`, which lasts until the guest has
+//! written its whole response: the CPU limit and the deadline cover a body
+//! the guest is still streaming, and a response cut off by them ends the
+//! connection rather than pretending to be complete. WASI 0.3 requests go
+//! to [`workers`]. A request that fails before its response starts is
+//! answered 500, with the typed error in the host's log; nothing a guest
+//! does stops the server.
+
+mod workers;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -30,11 +33,17 @@ use wasmtime_wasi_http::p2::bindings::Proxy;
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+use wasmtime_wasi_http::handler::ProxyHandler;
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+use workers::Workers;
+
 use crate::error::{Error, Result};
 use crate::plugin::Plugin;
+use crate::telemetry::Usage;
 
-/// The interface a plugin must export to serve HTTP.
-const HANDLER: &str = "wasi:http/incoming-handler";
+/// The interfaces a plugin may export to serve HTTP, WASI 0.2's and 0.3's.
+const HANDLER_P2: &str = "wasi:http/incoming-handler@0.2";
+const HANDLER_P3: &str = "wasi:http/handler@0.3";
 
 /// A response as the server sends it.
 pub type HttpResponse = hyper::Response<HyperOutgoingBody>;
@@ -65,11 +74,11 @@ impl ServeOptions {
 
 /// A plugin answering HTTP requests. Cheap to clone; clones share the
 /// bound on concurrent requests.
-pub struct HttpHandler<T: 'static = ()> {
+pub struct HttpHandler<T: Send + 'static = ()> {
     inner: Arc<HandlerInner<T>>,
 }
 
-impl<T: 'static> Clone for HttpHandler<T> {
+impl<T: Send + 'static> Clone for HttpHandler<T> {
     fn clone(&self) -> Self {
         HttpHandler {
             inner: self.inner.clone(),
@@ -77,27 +86,43 @@ impl<T: 'static> Clone for HttpHandler<T> {
     }
 }
 
-struct HandlerInner<T: 'static> {
+struct HandlerInner<T: Send + 'static> {
     plugin: Plugin<T>,
+    /// `None` for a WASI 0.2 handler, whose requests each get an instance.
+    workers: Option<ProxyHandler<Workers<T>>>,
     turns: Arc<Semaphore>,
     next_request: AtomicU64,
 }
 
 impl<T: Send + 'static> HttpHandler<T> {
     /// A handler for `plugin`, which must export
-    /// `wasi:http/incoming-handler`; otherwise [`Error::MissingExport`].
+    /// `wasi:http/incoming-handler@0.2` or `wasi:http/handler@0.3`;
+    /// otherwise [`Error::MissingExport`].
     pub fn new(plugin: Plugin<T>, options: ServeOptions) -> Result<Self> {
         let exports = crate::inspect::export_names(plugin.component(), plugin.engine());
-        if !exports.iter().any(|e| e.starts_with(HANDLER)) {
+        let workers = if exports.iter().any(|e| e.starts_with(HANDLER_P3)) {
+            let pre =
+                ServicePre::new(plugin.inner.pre.clone()).map_err(|e| Error::WorldMismatch {
+                    plugin: plugin.name().to_string(),
+                    reason: format!("{e:#}"),
+                })?;
+            Some(ProxyHandler::new(Workers {
+                plugin: plugin.clone(),
+                pre,
+            }))
+        } else if exports.iter().any(|e| e.starts_with(HANDLER_P2)) {
+            None
+        } else {
             return Err(Error::MissingExport {
                 plugin: plugin.name().to_string(),
-                export: format!("{HANDLER}@0.2 (the wasi:http/proxy world)"),
+                export: format!("{HANDLER_P2}.x or {HANDLER_P3}.x (the wasi:http/proxy world)"),
                 available: exports.join(", "),
             });
-        }
+        };
         Ok(HttpHandler {
             inner: Arc::new(HandlerInner {
                 plugin,
+                workers,
                 turns: Arc::new(Semaphore::new(options.max_concurrent_requests.max(1))),
                 next_request: AtomicU64::new(1),
             }),
@@ -128,6 +153,39 @@ impl<T: Send + 'static> HttpHandler<T> {
         let Ok(turn) = self.inner.turns.clone().acquire_owned().await else {
             return failure(StatusCode::SERVICE_UNAVAILABLE);
         };
+        if let Some(workers) = &self.inner.workers {
+            let plugin = &self.inner.plugin;
+            let telemetry = &plugin.inner.admitted.telemetry;
+            let timer = telemetry.start("handle");
+            let stopped = workers::Stopped::default();
+            let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
+            let outcome = workers
+                .handle(stopped.clone(), request)
+                .await
+                .map_err(|e| workers::request_error(plugin, &e));
+            telemetry.finish(
+                timer,
+                "handle",
+                outcome.as_ref().map(|_| ()),
+                Usage::default(),
+            );
+            drop(turn);
+            return match outcome {
+                Ok(response) => response.map(|body| {
+                    CallBody {
+                        body,
+                        end: Some(BodyEnd::Unless(stopped)),
+                    }
+                    .boxed_unsync()
+                }),
+                Err(error) => {
+                    span.in_scope(
+                        || tracing::error!(target: "wasmplug::http", "request failed: {error}"),
+                    );
+                    failure(StatusCode::INTERNAL_SERVER_ERROR)
+                }
+            };
+        }
         let (sender, response) = oneshot::channel();
         let (finished, call_outcome) = oneshot::channel();
         let plugin = self.inner.plugin.clone();
@@ -149,7 +207,7 @@ impl<T: Send + 'static> HttpHandler<T> {
             Ok(Ok(response)) => response.map(|body| {
                 CallBody {
                     body,
-                    call_outcome: Some(call_outcome),
+                    end: Some(BodyEnd::Call(call_outcome)),
                 }
                 .boxed_unsync()
             }),
@@ -274,14 +332,22 @@ fn failure(status: StatusCode) -> HttpResponse {
     response
 }
 
-/// A response body that ends well only if the call that writes it did: a
+/// A response body that ends well only if the guest finished writing it: a
 /// guest stopped by a limit while streaming leaves a body that wasmtime
-/// ends as if it were complete, so its end waits for the call's outcome
-/// and is an error (which cuts the connection) when the call failed.
+/// ends as if it were complete, so its end is checked, and is an error
+/// (which cuts the connection) when the guest was stopped.
 struct CallBody {
     body: HyperOutgoingBody,
     /// Taken once the body has ended.
-    call_outcome: Option<oneshot::Receiver<bool>>,
+    end: Option<BodyEnd>,
+}
+
+/// How a body's end is known to be the guest's own.
+enum BodyEnd {
+    /// WASI 0.2: the call of `handle` writes the body; it must succeed.
+    Call(oneshot::Receiver<bool>),
+    /// WASI 0.3: the request must not have been stopped.
+    Unless(workers::Stopped),
 }
 
 impl hyper::body::Body for CallBody {
@@ -293,15 +359,18 @@ impl hyper::body::Body for CallBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<std::result::Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
-        let Some(outcome) = this.call_outcome.as_mut() else {
+        let Some(end) = this.end.as_mut() else {
             return Poll::Ready(None);
         };
         if let Some(frame) = ready!(Pin::new(&mut this.body).poll_frame(cx)) {
             return Poll::Ready(Some(frame));
         }
-        let succeeded = ready!(Pin::new(outcome).poll(cx)).unwrap_or(false);
-        self.call_outcome = None;
-        if succeeded {
+        let finished = match end {
+            BodyEnd::Call(outcome) => ready!(Pin::new(outcome).poll(cx)).unwrap_or(false),
+            BodyEnd::Unless(stopped) => !stopped.load(std::sync::atomic::Ordering::Acquire),
+        };
+        self.end = None;
+        if finished {
             Poll::Ready(None)
         } else {
             Poll::Ready(Some(Err(wasmtime_wasi_http::Error::HttpResponseIncomplete)))
