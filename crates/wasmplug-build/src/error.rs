@@ -54,6 +54,12 @@ pub enum BuildError {
     )]
     BadName { name: String },
 
+    #[error("the {template} template cannot be used here: {reason}")]
+    Template {
+        template: &'static str,
+        reason: String,
+    },
+
     #[error("{path} already exists; choose another name or remove it")]
     Exists { path: PathBuf },
 

@@ -21,7 +21,7 @@ pub use error::{BuildError, Result};
 pub use lang::c::wasi_clang;
 pub use lang::rust::ensure_targets as ensure_rust_targets;
 pub use project::{Built, DEFAULT_WORLD, Project};
-pub use scaffold::{Scaffold, scaffold};
+pub use scaffold::{Scaffold, Template, scaffold};
 pub use toolchain::Toolchain;
 pub use wasmplug::{JsEngine, Language};
 pub use world_check::{Wit, check_world};

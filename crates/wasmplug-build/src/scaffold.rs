@@ -24,6 +24,64 @@ const PLUGIN_WIT: &str = include_str!("../../../wit/plugin.wit");
 /// (cargo skips folders with a `Cargo.toml` when packaging) carry this suffix.
 const TEMPLATE_SUFFIX: &str = ".tmpl";
 
+/// What kind of project to start from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Template {
+    /// A plugin of the default world, or of the world `--wit` defines.
+    #[default]
+    Plugin,
+    /// A `wasi:http/proxy` handler, for `wasmplug serve` (Rust, Python and
+    /// JavaScript).
+    Http,
+}
+
+impl Template {
+    pub const ALL: [Template; 2] = [Template::Plugin, Template::Http];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Template::Plugin => "plugin",
+            Template::Http => "http",
+        }
+    }
+
+    /// The languages whose toolchains build it.
+    pub fn languages(self) -> &'static [Language] {
+        match self {
+            Template::Plugin => &Language::ALL,
+            Template::Http => &[Language::Rust, Language::Python, Language::Js],
+        }
+    }
+}
+
+impl std::fmt::Display for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Template {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        Template::ALL
+            .into_iter()
+            .find(|t| t.name() == text)
+            .ok_or_else(|| format!("`{text}` is not a template: plugin or http"))
+    }
+}
+
+/// The `wasi:http` release an HTTP handler's WIT names: the one the
+/// language's toolchain exports. StarlingMonkey in componentize-js 0.23.0
+/// implements 0.2.10; the `wasip2` crate and componentize-py take the
+/// WIT's own, 0.2.12.
+fn http_version(language: Language) -> &'static str {
+    match language {
+        Language::Js => "0.2.10",
+        _ => "0.2.12",
+    }
+}
+
 /// What to create.
 #[derive(Debug, Clone)]
 pub struct Scaffold {
@@ -36,6 +94,7 @@ pub struct Scaffold {
     pub wit: Option<PathBuf>,
     /// The world to implement, when the WIT defines several.
     pub world: Option<String>,
+    pub template: Template,
 }
 
 /// Creates the project and returns its folder.
@@ -52,13 +111,21 @@ pub fn scaffold(request: &Scaffold) -> Result<PathBuf> {
     let root = staging.path();
 
     let wit_dir = root.join("wit");
-    match &request.wit {
-        None => write(&wit_dir.join("plugin.wit"), PLUGIN_WIT)?,
-        Some(source) => copy_wit(source, &wit_dir)?,
+    match (&request.wit, request.template) {
+        (None, Template::Plugin) => write(&wit_dir.join("plugin.wit"), PLUGIN_WIT)?,
+        (Some(source), Template::Plugin) => copy_wit(source, &wit_dir)?,
+        (None, Template::Http) => write_http_wit(request, &wit_dir)?,
+        (Some(_), Template::Http) => {
+            return Err(BuildError::Template {
+                template: Template::Http.name(),
+                reason: "it brings its own WIT (the wasi:http/proxy world); leave out --wit".into(),
+            });
+        }
     }
-    let world = match &request.wit {
-        None => Some(request.world.as_deref().unwrap_or(DEFAULT_WORLD)),
-        Some(_) => request.world.as_deref(),
+    let world = match (&request.wit, request.template) {
+        (_, Template::Http) => None,
+        (None, Template::Plugin) => Some(request.world.as_deref().unwrap_or(DEFAULT_WORLD)),
+        (Some(_), Template::Plugin) => request.world.as_deref(),
     };
     let wit = Wit::load(&wit_dir, world)?;
     let world = wit.qualified_world_name();
@@ -70,7 +137,9 @@ pub fn scaffold(request: &Scaffold) -> Result<PathBuf> {
             .replace("{{world}}", &world)
             .replace("{{guest_dependency}}", &guest_dependency)
     };
-    if world == DEFAULT_WORLD {
+    if request.template == Template::Http {
+        write_template(&format!("http/{language}"), root, |_| true, substitute)?;
+    } else if world == DEFAULT_WORLD {
         write_template(language, root, |_| true, substitute)?;
     } else {
         let shared = |path: &Path| SHARED.iter().any(|name| path == Path::new(name));
@@ -82,6 +151,41 @@ pub fn scaffold(request: &Scaffold) -> Result<PathBuf> {
     let staged = staging.keep();
     std::fs::rename(&staged, &dir).map_err(|e| BuildError::io(&dir, e))?;
     Ok(dir)
+}
+
+/// An HTTP handler's WIT: a world of the project's name that includes
+/// `wasi:http/proxy`, and the WASI packages it uses, at the release the
+/// language's toolchain exports.
+fn write_http_wit(request: &Scaffold, wit_dir: &Path) -> Result<()> {
+    if !Template::Http.languages().contains(&request.language) {
+        return Err(BuildError::Template {
+            template: Template::Http.name(),
+            reason: format!(
+                "there is none for {} yet; it exists for rust, python and js",
+                request.language
+            ),
+        });
+    }
+    let version = http_version(request.language);
+    let world = format!(
+        "package wasmplug:{name};\n\n/// Served by `wasmplug serve`, `wasmtime serve`, Spin and wasmCloud.\n\
+         world {name} {{\n  include wasi:http/proxy@{version};\n}}\n",
+        name = request.name
+    );
+    write(&wit_dir.join("world.wit"), world)?;
+    let deps = TEMPLATES
+        .get_dir("http/wit/deps")
+        .expect("the http template has its WIT");
+    for file in deps.files() {
+        let name = file.path().file_name().unwrap_or_default();
+        let text = file.contents_utf8().expect("WIT is text");
+        let text = text.replace(
+            "package wasi:http@0.2.12;",
+            &format!("package wasi:http@{version};"),
+        );
+        write(&wit_dir.join("deps").join(name), text)?;
+    }
+    Ok(())
 }
 
 /// Names that are also valid package names in every language's tooling.
@@ -209,6 +313,7 @@ mod tests {
             parent: parent.to_path_buf(),
             wit: None,
             world: None,
+            template: Template::Plugin,
         }
     }
 

@@ -55,6 +55,15 @@ impl Wit {
             .collect()
     }
 
+    /// Whether the world exports `interface` (e.g.
+    /// `wasi:http/incoming-handler`), in any version.
+    pub fn exports_interface(&self, interface: &str) -> bool {
+        self.resolve.worlds[self.world].exports.keys().any(|key| {
+            let name = self.resolve.name_world_key(key);
+            name.split('@').next() == Some(interface)
+        })
+    }
+
     /// The world's full name, e.g. `wasmplug:plugin/plugin@0.1.0`.
     pub fn qualified_world_name(&self) -> String {
         let world = &self.resolve.worlds[self.world];

@@ -71,6 +71,69 @@
 //! aborts the call with a trap, and the host treats the plugin as crashed
 //! rather than as having answered.
 //!
+//! # Calling web services, keeping state
+//!
+//! A plugin may use standard WASI interfaces beyond its world; the host
+//! links them and grants what `plugin.toml` requests (with a reason) and
+//! the operator allows. The `wasip2` crate has the bindings.
+//!
+//! **Outgoing HTTP** (`wasi:http/outgoing-handler`): request each origin
+//! the plugin calls,
+//!
+//! ```toml
+//! [permissions]
+//! http = [{ origin = "https://api.example.com", reason = "looks up the weather" }]
+//! ```
+//!
+//! and send requests with `wasip2::http` (add `wasip2 = "1"` to
+//! `Cargo.toml`):
+//!
+//! ```ignore
+//! use wasip2::http::{outgoing_handler, types::{Fields, Method, OutgoingRequest, Scheme}};
+//!
+//! let request = OutgoingRequest::new(Fields::new());
+//! request.set_method(&Method::Get).unwrap();
+//! request.set_scheme(Some(&Scheme::Https)).unwrap();
+//! request.set_authority(Some("api.example.com")).unwrap();
+//! request.set_path_with_query(Some("/today")).unwrap();
+//! let pending = outgoing_handler::handle(request, None).map_err(|e| format!("{e:?}"))?;
+//! pending.subscribe().block();
+//! let response = pending.get().unwrap().unwrap().map_err(|e| format!("{e:?}"))?;
+//! let body = response.consume().unwrap();
+//! let stream = body.stream().unwrap();
+//! // read with stream.blocking_read(..) until StreamError::Closed
+//! ```
+//!
+//! A request to an origin not granted, or to a name that resolves to a
+//! loopback, private or link-local address, fails with
+//! `ErrorCode::HttpRequestDenied`; the host logs why. The host follows no
+//! redirect: a plugin that follows one sends a new request, checked like
+//! the first. Waits are capped by the plugin's deadline.
+//!
+//! **Key-value storage** (`wasi:keyvalue` 0.2.0-draft: `store`, `atomics`,
+//! `batch`): request each bucket,
+//!
+//! ```toml
+//! [permissions]
+//! keyvalue = [{ bucket = "cache", reason = "remembers answers between calls" }]
+//! ```
+//!
+//! and generate bindings for the interfaces with `wit-bindgen` (their WIT
+//! is in wasmtime-wasi-keyvalue's `wit/deps/keyvalue`). Data is kept on
+//! disk, per plugin name, across restarts; opening a bucket not granted is
+//! `error::access-denied`; a write over the host's quotas (by default 1 KiB
+//! keys, 1 MiB values, 64 MiB in all) is `error::other("over quota: ...")`
+//! and changes nothing. `atomics::increment` keeps counters as decimal
+//! text, as wasmtime does.
+//!
+//! **Configuration** is readable through [`config`] and, for components
+//! shared with other hosts, `wasi:config/store`: the same values, the
+//! manifest's `[config]` with the host's over it.
+//!
+//! A plugin that serves HTTP itself is a `wasi:http/proxy` component rather
+//! than a plugin of this world: `wasmplug new --lang rust --template http
+//! NAME` starts one for `wasmplug serve`.
+//!
 //! # Testing
 //!
 //! The host functions ([`log`], [`config`]) exist only inside a wasmplug

@@ -38,6 +38,8 @@ pub(super) fn build(project: &Project, wit: &Wit) -> Result<Vec<u8>> {
         .work_dir()?
         .join(format!("plugin-{}.wasm", project.js_engine().name()));
     let world = wit.qualified_world_name();
+    // A wasi:http handler is StarlingMonkey's `fetch` event.
+    let serves_http = wit.exports_interface("wasi:http/incoming-handler");
     let mut command = match project.js_engine() {
         JsEngine::StarlingMonkey => {
             let mut command = Command::new(node_tool(project, "componentize-js")?);
@@ -45,13 +47,22 @@ pub(super) fn build(project: &Project, wit: &Wit) -> Result<Vec<u8>> {
                 .arg(&entry)
                 .arg("--wit")
                 .arg(&wit.dir)
-                .args(["--world-name", &world])
+                .args(["--world-name", &world]);
+            if !serves_http {
                 // Without this the component imports wasi:http for `fetch`
                 // and an incoming-request handler a plugin never serves.
-                .args(["--disable", "http", "fetch-event"])
-                .arg("--out")
-                .arg(&output);
+                command.args(["--disable", "http", "fetch-event"]);
+            }
+            command.arg("--out").arg(&output);
             command
+        }
+        JsEngine::Qjs if serves_http => {
+            return Err(BuildError::Componentize {
+                path: entry,
+                reason: "QuickJS (componentize-qjs) cannot build wasi:http handlers; build with \
+                         the default engine, StarlingMonkey"
+                    .into(),
+            });
         }
         JsEngine::Qjs => {
             // jco resolves relative paths against its own folder: all absolute.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use wasmplug::Language;
-use wasmplug_build::{Scaffold, scaffold};
+use wasmplug_build::{Scaffold, Template, scaffold};
 
 /// Create a plugin project in a new folder NAME.
 #[derive(Debug, Args)]
@@ -20,6 +20,11 @@ pub struct New {
     /// The world to implement, when the WIT defines several.
     #[arg(long)]
     world: Option<String>,
+    /// What to start from: `plugin` (the default world, or the `--wit`
+    /// world), or `http`, a wasi:http handler for `wasmplug serve`
+    /// (rust, python, js).
+    #[arg(long, default_value = "plugin")]
+    template: Template,
     /// The plugin's name, and the folder made for it.
     name: String,
 }
@@ -32,14 +37,26 @@ impl New {
             parent: std::env::current_dir()?,
             wit: self.wit,
             world: self.world,
+            template: self.template,
         })?;
+        let kind = match self.template {
+            Template::Http => "HTTP handler",
+            Template::Plugin => "plugin",
+        };
         println!(
-            "created {} ({} plugin) in {}",
+            "created {} ({} {kind}) in {}",
             self.name,
             self.lang,
             dir.display()
         );
-        println!("next: cd {} && wasmplug build", self.name);
+        match self.template {
+            Template::Http => println!(
+                "next: cd {name} && wasmplug build -o dist/{name}/ && \
+                 wasmplug serve --addr 127.0.0.1:8080 dist/{name}/{name}.wasm",
+                name = self.name
+            ),
+            Template::Plugin => println!("next: cd {} && wasmplug build", self.name),
+        }
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -4,12 +4,13 @@
 //! build. A language whose toolchain is missing is skipped (see
 //! `wasmplug_tests::toolchain_ready`).
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
 
 use wasmplug_build::Language;
 use wasmplug_tests::{repo_root, toolchain_ready};
 
-use super::{assert_success, command, wasmplug_in as wasmplug};
+use super::{assert_success, command, free_port, get, wasmplug_in as wasmplug};
 
 /// new, build, call, and the project's own test command.
 fn greets(language: Language, test: &[&str]) {
@@ -225,4 +226,90 @@ fn a_missing_export_is_named() {
     let stderr = String::from_utf8_lossy(&build.stderr);
     assert!(stderr.contains("exports_plugin_run"), "{stderr}");
     assert!(!project.join("off.wasm").exists());
+}
+
+/// `new --template http`, build, serve, and the project's own test.
+fn serves_http(language: Language, test: &[&str]) {
+    if !toolchain_ready(language) {
+        return;
+    }
+    let parent = tempfile::tempdir().unwrap();
+    let new = wasmplug(
+        parent.path(),
+        &[
+            "new",
+            "--lang",
+            language.name(),
+            "--template",
+            "http",
+            "demo",
+        ],
+    );
+    assert_success("new --template http", &new);
+    let project = parent.path().join("demo");
+    assert!(project.join("wit/world.wit").is_file());
+    assert!(project.join("wit/deps/http.wit").is_file());
+    assert_success("build", &wasmplug(&project, &["build", "-o", "dist/demo/"]));
+
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut server = command()
+        .current_dir(&project)
+        .args(["serve", "--addr", &addr, "dist/demo/demo.wasm"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("Serving HTTP on"), "{first}");
+    let hello = get(&addr, "/");
+    let missing = get(&addr, "/nowhere");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let hello = hello.unwrap();
+    assert!(hello.starts_with("HTTP/1.0 200"), "{hello}");
+    assert!(hello.ends_with("hello from demo\n"), "{hello}");
+    assert!(missing.unwrap().starts_with("HTTP/1.0 404"));
+
+    let test = Command::new(test[0])
+        .current_dir(&project)
+        .args(&test[1..])
+        .output()
+        .expect("running the project's test");
+    assert_success("the project's test", &test);
+}
+
+#[test]
+fn rust_http_handler_serves() {
+    serves_http(Language::Rust, &["cargo", "test", "--quiet"]);
+}
+
+#[test]
+fn python_http_handler_serves() {
+    serves_http(Language::Python, &["python3", "-m", "unittest", "--quiet"]);
+}
+
+#[test]
+fn js_http_handler_serves() {
+    serves_http(Language::Js, &["npm", "test", "--silent"]);
+}
+
+#[test]
+fn the_http_template_is_refused_for_languages_without_one() {
+    let parent = tempfile::tempdir().unwrap();
+    let new = wasmplug(
+        parent.path(),
+        &["new", "--lang", "c", "--template", "http", "demo"],
+    );
+    assert!(!new.status.success());
+    assert!(
+        error_line(&new).contains("it exists for rust, python and js"),
+        "{}",
+        error_line(&new)
+    );
+    assert!(
+        !parent.path().join("demo").exists(),
+        "nothing is left behind"
+    );
 }
