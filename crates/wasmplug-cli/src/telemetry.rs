@@ -57,11 +57,26 @@ fn line(record: &CallRecord<'_>) -> String {
     line
 }
 
+/// `builder` with metrics recorded and served at `http://ADDR/metrics`
+/// when the command was given an address.
+pub fn with_metrics(
+    builder: wasmplug::HostBuilder,
+    addr: Option<SocketAddr>,
+) -> anyhow::Result<wasmplug::HostBuilder> {
+    match addr {
+        Some(addr) => {
+            serve_metrics(addr)?;
+            Ok(builder.metrics(true))
+        }
+        None => Ok(builder),
+    }
+}
+
 /// Serves the host's metrics in Prometheus's text format at
 /// `http://ADDR/metrics` while the command runs.
 /// Durations are histograms with fixed buckets (50 µs to 10 s), which
 /// Prometheus can aggregate across processes, rather than summaries.
-pub fn serve_metrics(addr: SocketAddr) -> anyhow::Result<()> {
+fn serve_metrics(addr: SocketAddr) -> anyhow::Result<()> {
     const SECONDS: [f64; 16] = [
         0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
         0.5, 1.0, 2.5, 10.0,

@@ -34,15 +34,11 @@ const TRAPPED: u8 = 134;
 
 impl Run {
     pub async fn execute(self) -> anyhow::Result<ExitCode> {
-        let mut builder = self.options.host_builder(Defaults {
+        let builder = self.options.host_builder(Defaults {
             stdio: StdioMode::Inherit,
             stdin: true,
         })?;
-        if let Some(addr) = self.metrics_addr {
-            crate::telemetry::serve_metrics(addr)?;
-            builder = builder.metrics(true);
-        }
-        let host = builder.build()?;
+        let host = crate::telemetry::with_metrics(builder, self.metrics_addr)?.build()?;
         let command = match &self.options.manifest {
             _ if !self.options.with.is_empty() => {
                 host.load_command_composed(

@@ -33,15 +33,11 @@ pub struct Serve {
 
 impl Serve {
     pub async fn execute(self) -> anyhow::Result<ExitCode> {
-        let mut builder = self.options.host_builder(Defaults {
+        let builder = self.options.host_builder(Defaults {
             stdio: StdioMode::Log,
             stdin: false,
         })?;
-        if let Some(addr) = self.metrics_addr {
-            crate::telemetry::serve_metrics(addr)?;
-            builder = builder.metrics(true);
-        }
-        let host = builder.build()?;
+        let host = crate::telemetry::with_metrics(builder, self.metrics_addr)?.build()?;
         let plugin = self.options.load(&host, &self.file).await?;
         let handler = HttpHandler::new(
             plugin,

@@ -32,12 +32,18 @@ fn greets(language: Language, test: &[&str]) {
     assert!(stdout.contains("world"), "{stdout}");
     assert!(stdout.starts_with("ok("), "{stdout}");
 
-    let test = Command::new(test[0])
-        .current_dir(&project)
+    project_test_passes(&project, test);
+}
+
+/// Runs the project's own test command (`test[0]` with the rest as
+/// arguments) in `project`.
+fn project_test_passes(project: &std::path::Path, test: &[&str]) {
+    let output = Command::new(test[0])
+        .current_dir(project)
         .args(&test[1..])
         .output()
         .expect("running the project's test");
-    assert_success("the project's test", &test);
+    assert_success("the project's test", &output);
 }
 
 #[test]
@@ -272,12 +278,7 @@ fn serves_http(language: Language, test: &[&str]) {
     assert!(hello.ends_with("hello from demo\n"), "{hello}");
     assert!(missing.unwrap().starts_with("HTTP/1.0 404"));
 
-    let test = Command::new(test[0])
-        .current_dir(&project)
-        .args(&test[1..])
-        .output()
-        .expect("running the project's test");
-    assert_success("the project's test", &test);
+    project_test_passes(&project, test);
 }
 
 #[test]

@@ -49,7 +49,7 @@ impl NetPattern {
     }
 
     /// Like [`Self::parse`], and `*` for any host, as a policy may say.
-    fn parse_any(spec: &str) -> Result<Self> {
+    pub(crate) fn parse_any(spec: &str) -> Result<Self> {
         let (host, port) = spec
             .rsplit_once(':')
             .ok_or_else(|| invalid_address(spec, "write it as HOST:PORT, with `*` for any port"))?;
@@ -73,7 +73,7 @@ impl NetPattern {
     }
 
     /// The part of `requested` this pattern covers.
-    fn meet(&self, requested: &NetPattern) -> Option<NetPattern> {
+    pub(crate) fn meet(&self, requested: &NetPattern) -> Option<NetPattern> {
         if self.host != "*" && self.host != requested.host {
             return None;
         }

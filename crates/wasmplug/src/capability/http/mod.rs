@@ -20,7 +20,9 @@ use serde::Deserialize;
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use super::{Capability, Import, ImportStatus, InstanceSetup, LinkMode, PluginCapability};
+use super::{
+    Capability, Import, ImportStatus, InstanceSetup, LinkMode, NetPattern, PluginCapability,
+};
 use crate::document::Entry;
 use crate::error::{Error, Result};
 use crate::permission::{Grant, Permission, Reason, Request};
@@ -31,22 +33,19 @@ use crate::telemetry::PluginLabel;
 pub(crate) struct Http;
 
 /// `SCHEME://HOST:PORT`, where the port may be `*` and, in a policy, the
-/// host may be `*`.
+/// host may be `*`: a scheme before the `HOST:PORT` of a [`NetPattern`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Origin {
     /// `http` or `https`.
     pub scheme: String,
-    /// A name (lowercase) or an IP address, without brackets.
-    pub host: String,
-    /// `None` for any port.
-    pub port: Option<u16>,
+    pub address: NetPattern,
 }
 
 impl Origin {
     /// Parses `SCHEME://HOST[:PORT]`; a missing port is the scheme's own.
     pub fn parse(spec: &str) -> Result<Self> {
         let origin = Self::parse_any(spec)?;
-        if origin.host == "*" {
+        if origin.address.host == "*" {
             return Err(invalid_origin(
                 spec,
                 "the host must be a name or an IP address",
@@ -57,14 +56,18 @@ impl Origin {
 
     /// Like [`Self::parse`], and `*` for any host, as a policy may say.
     fn parse_any(spec: &str) -> Result<Self> {
-        const FORM: &str = "write it as SCHEME://HOST or SCHEME://HOST:PORT, with `*` for any port";
-        let (scheme, rest) = spec
-            .split_once("://")
-            .ok_or_else(|| invalid_origin(spec, FORM))?;
+        let (scheme, rest) = spec.split_once("://").ok_or_else(|| {
+            invalid_origin(
+                spec,
+                "write it as SCHEME://HOST or SCHEME://HOST:PORT, with `*` for any port",
+            )
+        })?;
         let scheme = scheme.to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            return Err(invalid_origin(spec, "the scheme must be http or https"));
-        }
+        let default_port = match scheme.as_str() {
+            "http" => 80,
+            "https" => 443,
+            _ => return Err(invalid_origin(spec, "the scheme must be http or https")),
+        };
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         if rest.contains(['/', '?', '#', '@']) {
             return Err(invalid_origin(
@@ -72,44 +75,32 @@ impl Origin {
                 "an origin has no path, query or user name: write SCHEME://HOST:PORT",
             ));
         }
-        let (host, port) = split_host_port(rest);
-        if host.is_empty() || (host.contains('*') && host != "*") {
-            return Err(invalid_origin(spec, FORM));
-        }
-        let port = match port {
-            None => Some(if scheme == "https" { 443 } else { 80 }),
-            Some("*") => None,
-            Some(p) => Some(p.parse::<u16>().map_err(|_| {
-                invalid_origin(spec, "the port must be a number from 0 to 65535 or `*`")
-            })?),
+        // `HOST` alone gets the scheme's port; an IPv6 address, brackets.
+        let address = match split_host_port(rest) {
+            (host, Some(port)) if !host.contains(':') => format!("{host}:{port}"),
+            (host, port) => format!("[{host}]:{}", port.unwrap_or(&default_port.to_string())),
         };
-        Ok(Origin {
-            scheme,
-            host: host.to_ascii_lowercase(),
-            port,
-        })
+        let address = NetPattern::parse_any(&address).map_err(|e| match e {
+            Error::InvalidSetting { reason, .. } => invalid_origin(spec, &reason),
+            other => other,
+        })?;
+        Ok(Origin { scheme, address })
     }
 
     /// The part of `requested` this origin covers.
     fn meet(&self, requested: &Origin) -> Option<Origin> {
-        if self.scheme != requested.scheme || (self.host != "*" && self.host != requested.host) {
-            return None;
-        }
-        let port = match (self.port, requested.port) {
-            (Some(a), Some(b)) if a != b => return None,
-            (a, b) => b.or(a),
-        };
+        (self.scheme == requested.scheme).then_some(())?;
         Some(Origin {
-            port,
-            ..requested.clone()
+            scheme: requested.scheme.clone(),
+            address: self.address.meet(&requested.address)?,
         })
     }
 
     /// Whether a request to `scheme://host:port` falls under this origin.
     fn covers(&self, scheme: &str, host: &str, port: u16) -> bool {
         self.scheme == scheme
-            && (self.host == "*" || self.host == host)
-            && self.port.is_none_or(|p| p == port)
+            && (self.address.host == "*" || self.address.host == host)
+            && self.address.port.is_none_or(|p| p == port)
     }
 
     /// Whether this origin names `ip` itself, as an IP literal: only that
@@ -117,7 +108,8 @@ impl Origin {
     /// private, link-local). A name never does, `localhost` included, since
     /// what a name resolves to can change under the operator's feet.
     fn names(&self, ip: IpAddr) -> bool {
-        self.host
+        self.address
+            .host
             .parse::<IpAddr>()
             .is_ok_and(|own| own.to_canonical() == ip.to_canonical())
     }
@@ -147,15 +139,7 @@ fn invalid_origin(spec: &str, reason: &str) -> Error {
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        match self.port {
-            Some(p) => write!(f, "{}://{host}:{p}", self.scheme),
-            None => write!(f, "{}://{host}:*", self.scheme),
-        }
+        write!(f, "{}://{}", self.scheme, self.address)
     }
 }
 
