@@ -14,6 +14,7 @@ mod http;
 mod lifecycle;
 mod newcomer;
 mod set;
+mod signatures;
 mod state;
 mod telemetry;
 mod versions;

@@ -32,6 +32,9 @@ enum Command {
     Cache(commands::cache::Cache),
     Grants(commands::grants::Grants),
     Kv(commands::kv::Kv),
+    Keygen(commands::signing::Keygen),
+    Sign(commands::signing::Sign),
+    Verify(commands::signing::Verify),
 }
 
 /// `X.Y.Z (wasmtime A.B.C)`; clap prefixes the program name.
@@ -87,6 +90,9 @@ async fn execute(cli: Cli) -> ExitCode {
         Command::Cache(cmd) => cmd.execute().await,
         Command::Grants(cmd) => cmd.execute(),
         Command::Kv(cmd) => cmd.execute(),
+        Command::Keygen(cmd) => cmd.execute(),
+        Command::Sign(cmd) => cmd.execute(),
+        Command::Verify(cmd) => cmd.execute(),
     };
     match outcome {
         Ok(code) => code,

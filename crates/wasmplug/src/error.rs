@@ -226,6 +226,14 @@ pub enum Error {
     #[error("{}: {reason}", path.display())]
     PluginFolder { path: PathBuf, reason: String },
 
+    /// The operator's policy requires a signature from a trusted key, and
+    /// the component has none that verifies.
+    #[error("plugin `{plugin}` is refused: {problem}")]
+    Signature {
+        plugin: String,
+        problem: crate::signature::SignatureProblem,
+    },
+
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -452,6 +460,7 @@ impl Error {
             Error::NotBlocking { .. } => "not-blocking",
             Error::PluginFolder { .. } => "plugin-folder",
             Error::Io { .. } => "io",
+            Error::Signature { .. } => "signature",
             Error::Runtime { .. } => "runtime",
         }
     }

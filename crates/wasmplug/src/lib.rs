@@ -61,6 +61,7 @@ mod plugin;
 mod policy;
 mod serve;
 mod set;
+pub mod signature;
 mod source;
 mod store;
 mod telemetry;

@@ -71,8 +71,10 @@ pub struct WasmBytes {
     pub origin: String,
     pub kind: SourceKind,
     pub bytes: Vec<u8>,
-    /// The SHA-256 of the bytes (the file `sha256sum` reads): the plugin's
-    /// identity.
+    /// The SHA-256 of the bytes without a leading signature section (for
+    /// an unsigned component, what `sha256sum` reads): the plugin's
+    /// identity, which signing leaves as it was, and with it what was
+    /// granted (see [`crate::signature::content_digest`]).
     pub sha256: Sha256Digest,
 }
 
@@ -85,10 +87,11 @@ pub struct ComponentBytes {
     pub kind: SourceKind,
     /// The component: the bytes as given, or a preview1 module wrapped.
     pub bytes: Vec<u8>,
-    /// The SHA-256 of the bytes as given (the file `sha256sum` reads): the
+    /// The SHA-256 of the bytes as given, without a signature section: the
     /// plugin's identity, also for a wrapped preview1 module.
     pub sha256: Sha256Digest,
-    /// The SHA-256 of [`Self::bytes`], what compiled artifacts are bound to.
+    /// The SHA-256 of [`Self::bytes`] (without a signature section, which
+    /// changes no code), what compiled artifacts are bound to.
     pub component_sha256: Sha256Digest,
 }
 
@@ -149,7 +152,7 @@ impl WasmBytes {
             ));
         };
         Ok(WasmBytes {
-            sha256: Sha256Digest::of(&bytes),
+            sha256: Sha256Digest(crate::signature::content_digest(&bytes)),
             origin,
             kind,
             bytes,

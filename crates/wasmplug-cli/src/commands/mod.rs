@@ -10,3 +10,4 @@ pub mod kv;
 pub mod new;
 pub mod run;
 pub mod serve;
+pub mod signing;

@@ -10,6 +10,7 @@ mod consent;
 mod new_and_build;
 mod newcomer;
 mod serve;
+mod signing;
 mod telemetry;
 
 use std::io::{Read, Write};

@@ -112,6 +112,7 @@ pub(crate) fn admit<T: Send + 'static>(
         version: manifest.as_ref().map(|m| m.plugin.version.clone()),
         sha256: bytes.sha256,
     };
+    check_signature(&settings.policy, &identity.name, &bytes.bytes)?;
     let requested = match &manifest {
         Some(m) => m.requests.clone(),
         None if settings.implicit_requests => implied_requests(settings, consent, &identity.name),
@@ -510,6 +511,25 @@ fn check_world_version<T: 'static>(settings: &HostInner<T>, manifest: &Manifest)
         wanted: world.version().map(|v| v.to_string()).unwrap_or_default(),
         speaks: speaks.iter().map(|v| v.to_string()).collect(),
     })
+}
+
+/// Refuses a plugin the policy requires to be signed unless a trusted key
+/// signed its bytes as given: before anything is compiled.
+fn check_signature(policy: &crate::policy::Policy, plugin: &str, bytes: &[u8]) -> Result<()> {
+    if !policy.signature_required(plugin) {
+        return Ok(());
+    }
+    match crate::signature::verify(bytes, policy.trusted_keys()) {
+        Ok(keys) => {
+            let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+            tracing::debug!(plugin, keys = %keys.join(", "), "signature verified");
+            Ok(())
+        }
+        Err(problem) => Err(Error::Signature {
+            plugin: plugin.to_string(),
+            problem,
+        }),
+    }
 }
 
 fn check_world(plugin: &str, world: &str, component: &Component) -> Result<()> {

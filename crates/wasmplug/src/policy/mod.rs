@@ -42,6 +42,7 @@ use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::limits::LimitOverrides;
 use crate::permission::{Access, Grant, Permission};
+use crate::signature::PublicKey;
 
 pub use consent::{Consent, ConsentAnswer, ConsentRequest, PluginIdentity};
 pub use decide::Grants;
@@ -55,6 +56,10 @@ pub struct Policy {
     allow: Vec<Grant>,
     limits: LimitOverrides,
     plugins: BTreeMap<String, PluginRules>,
+    /// Keys whose signatures the operator trusts.
+    trusted: Vec<PublicKey>,
+    /// Whether every plugin must be signed by one of them.
+    require_signatures: bool,
     source: Option<PathBuf>,
 }
 
@@ -63,6 +68,7 @@ pub struct Policy {
 struct PluginRules {
     allow: Vec<Grant>,
     limits: LimitOverrides,
+    require_signature: bool,
 }
 
 /// The fixed parts of a policy file; `allow` tables are read per capability.
@@ -76,6 +82,8 @@ struct PolicyFile {
     limits: LimitOverrides,
     #[serde(default)]
     plugins: BTreeMap<String, PluginFile>,
+    #[serde(default)]
+    signatures: SignaturesFile,
 }
 
 #[derive(Deserialize)]
@@ -86,6 +94,19 @@ struct PluginFile {
     allow: serde::de::IgnoredAny,
     #[serde(default)]
     limits: LimitOverrides,
+    #[serde(default, rename = "require-signature")]
+    require_signature: bool,
+}
+
+/// `[signatures]`: the public key files the operator trusts (relative to
+/// the policy file), and whether every plugin must be signed.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SignaturesFile {
+    #[serde(default)]
+    trusted: Vec<PathBuf>,
+    #[serde(default)]
+    require: bool,
 }
 
 impl Policy {
@@ -141,6 +162,41 @@ impl Policy {
         self
     }
 
+    /// Trusts signatures by `key`.
+    pub fn trust(mut self, key: PublicKey) -> Self {
+        self.trusted.push(key);
+        self
+    }
+
+    /// Requires every plugin to be signed by a trusted key.
+    pub fn require_signatures(mut self) -> Self {
+        self.require_signatures = true;
+        self
+    }
+
+    /// Requires the plugin named `plugin` to be signed by a trusted key.
+    pub fn require_signature(mut self, plugin: &str) -> Self {
+        self.plugins
+            .entry(plugin.to_string())
+            .or_default()
+            .require_signature = true;
+        self
+    }
+
+    /// Whether `plugin` must be signed by one of [`Self::trusted_keys`].
+    pub fn signature_required(&self, plugin: &str) -> bool {
+        self.require_signatures
+            || self
+                .plugins
+                .get(plugin)
+                .is_some_and(|r| r.require_signature)
+    }
+
+    /// The keys whose signatures the operator trusts.
+    pub fn trusted_keys(&self) -> &[PublicKey] {
+        &self.trusted
+    }
+
     /// `$WASMPLUG_POLICY`, or `wasmplug/policy.toml` in the platform's
     /// configuration directory (`$XDG_CONFIG_HOME`, `~/.config`, ...).
     pub fn default_path() -> Option<PathBuf> {
@@ -163,10 +219,27 @@ impl Policy {
         };
         let doc = Document::parse(text).map_err(invalid)?;
         let file: PolicyFile = doc.fixed().map_err(invalid)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let trusted = file
+            .signatures
+            .trusted
+            .iter()
+            .map(|key| {
+                PublicKey::from_file(&base.join(key))
+                    .map_err(|e| invalid(format!("[signatures] trusted: {e}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if file.signatures.require && trusted.is_empty() {
+            return Err(invalid(
+                "[signatures] require = true needs at least one trusted key".into(),
+            ));
+        }
         let mut policy = Policy {
             allow: allowances(&doc, &["allow"]).map_err(invalid)?,
             limits: file.limits,
             plugins: BTreeMap::new(),
+            trusted,
+            require_signatures: file.signatures.require,
             source: Some(path.to_path_buf()),
         };
         for (name, plugin) in file.plugins {
@@ -176,6 +249,7 @@ impl Policy {
                 PluginRules {
                     allow,
                     limits: plugin.limits,
+                    require_signature: plugin.require_signature,
                 },
             );
         }
