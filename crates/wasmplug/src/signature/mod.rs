@@ -90,11 +90,7 @@ impl PublicKey {
     }
 
     pub fn from_file(path: &Path) -> crate::Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| crate::Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        Self::from_bytes(&bytes).map_err(|e| at_path(e, path))
+        read_key(path, Self::from_bytes)
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -146,11 +142,7 @@ impl SigningKey {
     }
 
     pub fn from_file(path: &Path) -> crate::Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| crate::Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        Self::from_bytes(&bytes).map_err(|e| at_path(e, path))
+        read_key(path, Self::from_bytes)
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -174,15 +166,17 @@ fn key_error(reason: &str) -> crate::Error {
     }
 }
 
-fn at_path(error: crate::Error, path: &Path) -> crate::Error {
-    match error {
+/// A key read from the file at `path` with `parse`; errors name the file.
+fn read_key<K>(path: &Path, parse: fn(&[u8]) -> crate::Result<K>) -> crate::Result<K> {
+    let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
+    parse(&bytes).map_err(|error| match error {
         crate::Error::InvalidSetting { what, reason, .. } => crate::Error::InvalidSetting {
             what,
             value: path.display().to_string(),
             reason,
         },
         other => other,
-    }
+    })
 }
 
 /// `binary` with a signature by `key` added to those it has: over the same
