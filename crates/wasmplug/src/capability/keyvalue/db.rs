@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use redb::{
-    Database, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    Database, ReadOnlyTable, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table,
     TableDefinition, TableError, TableHandle,
 };
 
@@ -277,87 +277,92 @@ impl KeyValueStore {
         })
     }
 
-    /// Writes every pair or none, within the quotas.
-    pub(crate) fn write_many(&self, bucket: &str, pairs: &[(String, Vec<u8>)]) -> Outcome<()> {
-        for (key, value) in pairs {
-            self.check_sizes(key, value)?;
-        }
+    /// Runs `write` on `bucket`'s table and the running total of the
+    /// plugin's bytes in one transaction, committed durably when it
+    /// succeeds; an error leaves everything as it was. A bucket left empty
+    /// is removed.
+    fn writing<R>(
+        &self,
+        bucket: &str,
+        write: impl FnOnce(&mut Table<'_, &'static str, &'static [u8]>, &mut u64) -> Outcome<R>,
+    ) -> Outcome<R> {
         let txn = self.db.begin_write()?;
-        {
+        let result = {
             let name = bucket_table(bucket);
-            let mut table = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
+            let definition = TableDefinition::<&str, &[u8]>::new(&name);
+            let mut table = txn.open_table(definition)?;
             let mut usage = txn.open_table(USAGE)?;
             let mut total = usage.get(TOTAL)?.map_or(0, |v| v.value());
-            for (key, value) in pairs {
-                let old = table.get(key.as_str())?.map(|v| v.value().len() as u64);
-                total = total - old.map_or(0, |len| len + key.len() as u64)
-                    + (key.len() + value.len()) as u64;
-                table.insert(key.as_str(), value.as_slice())?;
-            }
-            // Failing here drops the transaction uncommitted: nothing is written.
-            self.check_total(total)?;
-            usage.insert(TOTAL, total)?;
-        }
-        txn.commit()?;
-        Ok(())
-    }
-
-    pub(crate) fn delete_many(&self, bucket: &str, keys: &[String]) -> Outcome<()> {
-        let txn = self.db.begin_write()?;
-        {
-            let name = bucket_table(bucket);
-            let mut table = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
-            let mut usage = txn.open_table(USAGE)?;
-            let mut total = usage.get(TOTAL)?.map_or(0, |v| v.value());
-            for key in keys {
-                if let Some(old) = table.remove(key.as_str())? {
-                    total = total.saturating_sub((key.len() + old.value().len()) as u64);
-                }
-            }
+            let result = write(&mut table, &mut total)?;
             let empty = table.is_empty()?;
             drop(table);
             if empty {
-                txn.delete_table(TableDefinition::<&str, &[u8]>::new(&name))?;
+                txn.delete_table(definition)?;
             }
             usage.insert(TOTAL, total)?;
-        }
+            result
+        };
         txn.commit()?;
+        Ok(result)
+    }
+
+    /// Puts `value` at `key` within the size quotas, keeping `total`.
+    fn put(
+        &self,
+        table: &mut Table<'_, &'static str, &'static [u8]>,
+        total: &mut u64,
+        key: &str,
+        value: &[u8],
+    ) -> Outcome<()> {
+        self.check_sizes(key, value)?;
+        let old = table.get(key)?.map(|v| v.value().len() as u64);
+        *total =
+            *total - old.map_or(0, |len| len + key.len() as u64) + (key.len() + value.len()) as u64;
+        table.insert(key, value)?;
         Ok(())
+    }
+
+    /// Writes every pair or none, within the quotas.
+    pub(crate) fn write_many(&self, bucket: &str, pairs: &[(String, Vec<u8>)]) -> Outcome<()> {
+        self.writing(bucket, |table, total| {
+            for (key, value) in pairs {
+                self.put(table, total, key, value)?;
+            }
+            self.check_total(*total)
+        })
+    }
+
+    pub(crate) fn delete_many(&self, bucket: &str, keys: &[String]) -> Outcome<()> {
+        self.writing(bucket, |table, total| {
+            for key in keys {
+                if let Some(old) = table.remove(key.as_str())? {
+                    *total = total.saturating_sub((key.len() + old.value().len()) as u64);
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Adds `delta` to the decimal number at `key` (0 when absent), as
     /// wasmtime's own implementation keeps counters.
     pub(crate) fn increment(&self, bucket: &str, key: &str, delta: u64) -> Outcome<u64> {
-        let txn = self.db.begin_write()?;
-        let next;
-        {
-            let name = bucket_table(bucket);
-            let mut table = txn.open_table(TableDefinition::<&str, &[u8]>::new(&name))?;
-            let old = table.get(key)?.map(|v| v.value().to_vec());
-            let current = match &old {
+        self.writing(bucket, |table, total| {
+            let current = match table.get(key)? {
                 None => 0,
-                Some(bytes) => std::str::from_utf8(bytes)
+                Some(bytes) => std::str::from_utf8(bytes.value())
                     .ok()
                     .and_then(|text| text.parse::<u64>().ok())
                     .ok_or_else(|| {
                         KvFailure::Storage(format!("the value at `{key}` is not a decimal number"))
                     })?,
             };
-            next = current
+            let next = current
                 .checked_add(delta)
                 .ok_or_else(|| KvFailure::Storage(format!("incrementing `{key}` overflows")))?;
-            let value = next.to_string().into_bytes();
-            self.check_sizes(key, &value)?;
-            let mut usage = txn.open_table(USAGE)?;
-            let total = usage.get(TOTAL)?.map_or(0, |v| v.value())
-                - old.map_or(0, |old| (key.len() + old.len()) as u64)
-                + (key.len() + value.len()) as u64;
-            self.check_total(total)?;
-            table.insert(key, value.as_slice())?;
-            usage.insert(TOTAL, total)?;
-        }
-        txn.commit()?;
-        Ok(next)
+            self.put(table, total, key, next.to_string().as_bytes())?;
+            self.check_total(*total)?;
+            Ok(next)
+        })
     }
 
     fn check_total(&self, total: u64) -> Outcome<()> {
