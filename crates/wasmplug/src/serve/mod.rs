@@ -26,7 +26,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::header::HeaderValue;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tracing::Instrument;
 use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::Proxy;
@@ -153,39 +153,62 @@ impl<T: Send + 'static> HttpHandler<T> {
         let Ok(turn) = self.inner.turns.clone().acquire_owned().await else {
             return failure(StatusCode::SERVICE_UNAVAILABLE);
         };
-        if let Some(workers) = &self.inner.workers {
-            let plugin = &self.inner.plugin;
-            let telemetry = &plugin.inner.admitted.telemetry;
-            let timer = telemetry.start("handle");
-            let stopped = workers::Stopped::default();
-            let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
-            let outcome = workers
-                .handle(stopped.clone(), request)
-                .await
-                .map_err(|e| workers::request_error(plugin, &e));
-            telemetry.finish(
-                timer,
-                "handle",
-                outcome.as_ref().map(|_| ()),
-                Usage::default(),
-            );
-            drop(turn);
-            return match outcome {
-                Ok(response) => response.map(|body| {
-                    CallBody {
-                        body,
-                        end: Some(BodyEnd::Unless(stopped)),
-                    }
-                    .boxed_unsync()
-                }),
-                Err(error) => {
-                    span.in_scope(
-                        || tracing::error!(target: "wasmplug::http", "request failed: {error}"),
-                    );
-                    failure(StatusCode::INTERNAL_SERVER_ERROR)
-                }
-            };
+        match &self.inner.workers {
+            Some(workers) => self.through_workers(workers, request, turn, span).await,
+            None => self.in_own_instance(request, turn, span).await,
         }
+    }
+
+    /// A WASI 0.3 request, handed to the workers.
+    async fn through_workers<B>(
+        &self,
+        workers: &ProxyHandler<Workers<T>>,
+        request: hyper::Request<B>,
+        turn: OwnedSemaphorePermit,
+        span: tracing::Span,
+    ) -> HttpResponse
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let plugin = &self.inner.plugin;
+        let telemetry = &plugin.inner.admitted.telemetry;
+        let timer = telemetry.start("handle");
+        let stopped = workers::Stopped::default();
+        let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
+        let outcome = workers
+            .handle(stopped.clone(), request)
+            .await
+            .map_err(|e| workers::request_error(plugin, &e));
+        telemetry.finish(
+            timer,
+            "handle",
+            outcome.as_ref().map(|_| ()),
+            Usage::default(),
+        );
+        drop(turn);
+        match outcome {
+            Ok(response) => ended_by(response, BodyEnd::Unless(stopped)),
+            Err(error) => {
+                span.in_scope(
+                    || tracing::error!(target: "wasmplug::http", "request failed: {error}"),
+                );
+                failure(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+
+    /// A WASI 0.2 request, in an instance of its own.
+    async fn in_own_instance<B>(
+        &self,
+        request: hyper::Request<B>,
+        turn: OwnedSemaphorePermit,
+        span: tracing::Span,
+    ) -> HttpResponse
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let (sender, response) = oneshot::channel();
         let (finished, call_outcome) = oneshot::channel();
         let plugin = self.inner.plugin.clone();
@@ -204,13 +227,7 @@ impl<T: Send + 'static> HttpHandler<T> {
             .instrument(span.clone()),
         );
         match response.await {
-            Ok(Ok(response)) => response.map(|body| {
-                CallBody {
-                    body,
-                    end: Some(BodyEnd::Call(call_outcome)),
-                }
-                .boxed_unsync()
-            }),
+            Ok(Ok(response)) => ended_by(response, BodyEnd::Call(call_outcome)),
             Ok(Err(code)) => {
                 span.in_scope(|| {
                     tracing::warn!(target: "wasmplug::http", "the plugin answered with an error: {code:?}")
@@ -330,6 +347,17 @@ fn failure(status: StatusCode) -> HttpResponse {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+/// `response` with its body's end checked by `end`.
+fn ended_by(response: HttpResponse, end: BodyEnd) -> HttpResponse {
+    response.map(|body| {
+        CallBody {
+            body,
+            end: Some(end),
+        }
+        .boxed_unsync()
+    })
 }
 
 /// A response body that ends well only if the guest finished writing it: a

@@ -25,11 +25,14 @@ pub(crate) struct Outbound {
     timeout: Duration,
 }
 
-/// What the future of a sent request resolves to, as the hooks return it.
-type Sent = wasmtime_wasi_http::Result<(
+/// A response, and the future that drives its connection to the end.
+type Exchange = (
     http::Response<WasiBody>,
     Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-)>;
+);
+
+/// What the future of a sent request resolves to, as the hooks return it.
+type Sent = wasmtime_wasi_http::Result<Exchange>;
 
 impl Outbound {
     pub(super) fn new(plugin: PluginLabel, timeout: Duration) -> Self {
@@ -237,13 +240,7 @@ async fn send(
     target: &Target,
     addresses: &[SocketAddr],
     timeouts: Timeouts,
-) -> Result<
-    (
-        http::Response<WasiBody>,
-        Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-    ),
-    Denial,
-> {
+) -> Result<Exchange, Denial> {
     let stream = tokio::time::timeout(timeouts.connect, TcpStream::connect(addresses))
         .await
         .map_err(|_| HttpError::ConnectionTimeout)?
