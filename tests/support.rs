@@ -1,6 +1,8 @@
 //! Helpers for the integration tests: building the guest plugins in
 //! `tests/plugins` from source, once per test process.
 
+pub mod local_http;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

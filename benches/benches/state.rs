@@ -13,15 +13,10 @@
 //! origin), beside the same plugin's call that fails before sending, so
 //! the difference is the request.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
 use wasmplug::{Grant, Host, KeyValueStore, KvQuota, Plugin, Policy};
+use wasmplug_tests::local_http::{http_request, local_server};
 use wasmplug_tests::staged;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -50,39 +45,6 @@ fn row(what: &str, (p50, p99): (Duration, Duration)) {
         p50.as_secs_f64() * 1e6,
         p99.as_secs_f64() * 1e6
     );
-}
-
-async fn server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = hyper::service::service_fn(|_request: hyper::Request<_>| async {
-                Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from("fine"))))
-            });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service),
-            );
-        }
-    });
-    addr
-}
-
-async fn direct_get(addr: SocketAddr) {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let request = hyper::Request::builder()
-        .uri("/ok")
-        .header("host", addr.to_string())
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(&body[..], b"fine");
 }
 
 async fn load(name: &str, manifest: &str, policy: Policy, data: &std::path::Path) -> Plugin {
@@ -161,10 +123,16 @@ async fn main() {
         .await,
     );
 
-    let addr = server().await;
+    let addr = local_server().await;
     row(
         "hyper GET, new connection",
-        measure(rounds, async || direct_get(addr).await).await,
+        measure(rounds, async || {
+            assert_eq!(
+                http_request(addr, "GET", "/ok", "").await,
+                (200, Ok("fine".into()))
+            );
+        })
+        .await,
     );
     let origin = format!("http://{addr}");
     let manifest = format!(

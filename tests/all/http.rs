@@ -2,15 +2,12 @@
 //! (the deny matrix, against servers these tests start on 127.0.0.1), and
 //! plugins serving requests, misbehaving ones included.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use wasmplug::{Error, Grant, Host, HttpHandler, Limits, Policy, ServeOptions};
+use wasmplug_tests::local_http::{http_request, local_server};
 use wasmplug_tests::{guest, staged};
 
 /// The manifest of the `http-fetch` plugin with `permissions` under
@@ -25,49 +22,6 @@ fn host(policy: Policy, limits: Limits) -> Host {
         .limits(limits)
         .build()
         .unwrap()
-}
-
-/// A server on 127.0.0.1: `/ok` answers `fine`, `/redirect?to=URL`
-/// answers 302 to URL.
-async fn test_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let service = hyper::service::service_fn(|request: hyper::Request<_>| async move {
-                let response = match request.uri().path() {
-                    "/ok" => hyper::Response::new(Full::new(Bytes::from("fine"))),
-                    "/redirect" => {
-                        let to = request
-                            .uri()
-                            .query()
-                            .unwrap_or("")
-                            .trim_start_matches("to=");
-                        let mut response = hyper::Response::new(Full::new(Bytes::new()));
-                        *response.status_mut() = hyper::StatusCode::FOUND;
-                        response
-                            .headers_mut()
-                            .insert("location", to.parse().unwrap());
-                        response
-                    }
-                    _ => {
-                        let mut response = hyper::Response::new(Full::new(Bytes::new()));
-                        *response.status_mut() = hyper::StatusCode::NOT_FOUND;
-                        response
-                    }
-                };
-                Ok::<_, Infallible>(response)
-            });
-            tokio::spawn(
-                hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service),
-            );
-        }
-    });
-    addr
 }
 
 /// A server on 127.0.0.1 that accepts connections and never answers.
@@ -111,7 +65,7 @@ fn denied(outcome: wasmplug::Result<String>) -> String {
 
 #[tokio::test]
 async fn a_granted_origin_is_reached() {
-    let server = test_server().await;
+    let server = local_server().await;
     let (permissions, policy) = granted_local(server);
     let answer = fetch(&permissions, policy, &format!("http://{server}/ok"))
         .await
@@ -123,7 +77,7 @@ async fn a_granted_origin_is_reached() {
 /// it without a grant loads, and its requests fail when made.
 #[tokio::test]
 async fn a_plugin_importing_http_without_a_grant_loads_and_is_denied_at_call_time() {
-    let server = test_server().await;
+    let server = local_server().await;
     let plugin = Host::builder()
         .build()
         .unwrap()
@@ -141,15 +95,15 @@ async fn a_plugin_importing_http_without_a_grant_loads_and_is_denied_at_call_tim
 
 #[tokio::test]
 async fn an_origin_not_granted_is_denied() {
-    let server = test_server().await;
-    let other = test_server().await;
+    let server = local_server().await;
+    let other = local_server().await;
     let (permissions, policy) = granted_local(server);
     denied(fetch(&permissions, policy, &format!("http://{other}/ok")).await);
 }
 
 #[tokio::test]
 async fn an_ip_literal_not_granted_is_denied() {
-    let server = test_server().await;
+    let server = local_server().await;
     let (permissions, policy) = granted_local(server);
     // The same port on another loopback address is another origin.
     let url = format!("http://127.0.0.2:{}/ok", server.port());
@@ -160,8 +114,8 @@ async fn an_ip_literal_not_granted_is_denied() {
 /// it with a request of its own, checked like the first.
 #[tokio::test]
 async fn a_redirect_to_an_origin_not_granted_is_denied() {
-    let granted = test_server().await;
-    let other = test_server().await;
+    let granted = local_server().await;
+    let other = local_server().await;
     let (permissions, policy) = granted_local(granted);
     let url = format!("http://{granted}/redirect?to=http://{other}/ok");
     let message = denied(fetch(&permissions, policy, &url).await);
@@ -172,7 +126,7 @@ async fn a_redirect_to_an_origin_not_granted_is_denied() {
 /// grant reaches only by naming the address.
 #[tokio::test]
 async fn a_granted_name_resolving_to_loopback_is_denied() {
-    let server = test_server().await;
+    let server = local_server().await;
     let origin = format!("http://localhost:{}", server.port());
     let permissions = format!(r#"http = [{{ origin = "{origin}", reason = "a local service" }}]"#);
     let policy = Policy::new().allow(Grant::http(&origin));
@@ -181,7 +135,7 @@ async fn a_granted_name_resolving_to_loopback_is_denied() {
 
 #[tokio::test]
 async fn the_operator_caps_what_the_manifest_asks() {
-    let server = test_server().await;
+    let server = local_server().await;
     let (permissions, _) = granted_local(server);
     // The policy allows https only: the plugin's http request is refused
     // at load as a grant, and denied at call time.
@@ -237,51 +191,25 @@ async fn serve_handler(name: &str) -> SocketAddr {
     addr
 }
 
-/// One request on a connection of its own: the status, and the body or
-/// why it could not be read whole.
-async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    body: &str,
-) -> (u16, Result<String, String>) {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let request = hyper::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", addr.to_string())
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    let status = response.status().as_u16();
-    let body =
-        match tokio::time::timeout(Duration::from_secs(60), response.into_body().collect()).await {
-            Ok(Ok(body)) => Ok(String::from_utf8_lossy(&body.to_bytes()).into_owned()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("the body never ended".to_string()),
-        };
-    (status, body)
-}
-
 #[tokio::test]
 async fn a_handler_answers_and_echoes() {
     for name in HANDLERS {
         let addr = serve_handler(name).await;
         assert_eq!(
-            request(addr, "GET", "/", "").await,
+            http_request(addr, "GET", "/", "").await,
             (200, Ok("hello from wasmplug\n".to_string())),
             "{name}"
         );
         assert_eq!(
-            request(addr, "POST", "/echo", "round trip").await,
+            http_request(addr, "POST", "/echo", "round trip").await,
             (200, Ok("round trip".to_string())),
             "{name}"
         );
-        assert_eq!(request(addr, "GET", "/nowhere", "").await.0, 404, "{name}");
+        assert_eq!(
+            http_request(addr, "GET", "/nowhere", "").await.0,
+            404,
+            "{name}"
+        );
     }
 }
 
@@ -293,10 +221,10 @@ async fn a_handler_that_loops_panics_or_sleeps_gets_500_and_the_server_goes_on()
     ] {
         let addr = serve_handler(name).await;
         for path in paths {
-            let (status, _) = request(addr, "GET", path, "").await;
+            let (status, _) = http_request(addr, "GET", path, "").await;
             assert_eq!(status, 500, "{name} {path}");
             assert_eq!(
-                request(addr, "GET", "/", "").await.0,
+                http_request(addr, "GET", "/", "").await.0,
                 200,
                 "{name} must answer after {path}"
             );
@@ -308,7 +236,7 @@ async fn a_handler_that_loops_panics_or_sleeps_gets_500_and_the_server_goes_on()
 async fn a_response_streamed_forever_is_cut_off_at_the_deadline() {
     for name in HANDLERS {
         let addr = serve_handler(name).await;
-        let (status, body) = request(addr, "GET", "/stream", "").await;
+        let (status, body) = http_request(addr, "GET", "/stream", "").await;
         assert_eq!(status, 200, "{name}: the response had started");
         match body {
             Ok(body) => panic!(
@@ -317,7 +245,7 @@ async fn a_response_streamed_forever_is_cut_off_at_the_deadline() {
             ),
             Err(error) => assert_ne!(error, "the body never ended", "{name}"),
         }
-        assert_eq!(request(addr, "GET", "/", "").await.0, 200, "{name}");
+        assert_eq!(http_request(addr, "GET", "/", "").await.0, 200, "{name}");
     }
 }
 
