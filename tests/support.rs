@@ -2,6 +2,7 @@
 //! `tests/plugins` from source, once per test process.
 
 pub mod local_http;
+pub mod oci_registry;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -13,6 +13,7 @@ mod hostile;
 mod http;
 mod lifecycle;
 mod newcomer;
+mod registry;
 mod set;
 mod signatures;
 mod state;

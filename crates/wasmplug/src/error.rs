@@ -234,6 +234,18 @@ pub enum Error {
         problem: crate::signature::SignatureProblem,
     },
 
+    /// A registry could not give or take a plugin, or gave bytes other
+    /// than those asked for.
+    #[error("`{reference}`: {problem}")]
+    Registry {
+        reference: String,
+        problem: crate::registry::RegistryProblem,
+    },
+
+    /// A lockfile could not be read.
+    #[error("lockfile {}: {message}", path.display())]
+    Lockfile { path: PathBuf, message: String },
+
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -461,6 +473,8 @@ impl Error {
             Error::PluginFolder { .. } => "plugin-folder",
             Error::Io { .. } => "io",
             Error::Signature { .. } => "signature",
+            Error::Registry { .. } => "registry",
+            Error::Lockfile { .. } => "lockfile",
             Error::Runtime { .. } => "runtime",
         }
     }

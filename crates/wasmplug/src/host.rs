@@ -20,6 +20,7 @@ use crate::manifest::Manifest;
 use crate::names::{DEFAULT_WORLD, WitName};
 use crate::plugin::{self, Composed, LoadRequest, ManifestSource, Plugin};
 use crate::policy::{Consent, Policy};
+use crate::registry::Registry;
 use crate::source::WasmBytes;
 use crate::telemetry::{CallRecord, TelemetrySettings};
 
@@ -382,6 +383,16 @@ impl<T: Send + 'static> Host<T> {
     ) -> Result<Plugin<T>> {
         self.load(bytes_request(name, bytes, manifest)?, plugin::load)
             .await
+    }
+
+    /// Pulls the plugin at an OCI `reference` (see [`Registry::pull`]; a
+    /// pull by digest that is in the registry's cache makes no request) and
+    /// loads it with the `plugin.toml` the artifact carries.
+    pub async fn load_reference(&self, registry: &Registry, reference: &str) -> Result<Plugin<T>> {
+        let pulled = registry.pull(reference).await?;
+        let manifest = pulled.plugin_manifest()?;
+        let name = pulled.repository_name().to_string();
+        self.load_bytes(&name, pulled.bytes, manifest).await
     }
 
     /// Loads a program to run for its exit status (see [`Command`]): a

@@ -59,6 +59,7 @@ mod notice;
 mod permission;
 mod plugin;
 mod policy;
+pub mod registry;
 mod serve;
 mod set;
 pub mod signature;
