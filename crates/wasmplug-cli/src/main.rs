@@ -35,6 +35,10 @@ enum Command {
     Keygen(commands::signing::Keygen),
     Sign(commands::signing::Sign),
     Verify(commands::signing::Verify),
+    Push(commands::transfer::Push),
+    Pull(commands::transfer::Pull),
+    Install(commands::install::Install),
+    Update(commands::install::Update),
 }
 
 /// `X.Y.Z (wasmtime A.B.C)`; clap prefixes the program name.
@@ -93,6 +97,10 @@ async fn execute(cli: Cli) -> ExitCode {
         Command::Keygen(cmd) => cmd.execute(),
         Command::Sign(cmd) => cmd.execute(),
         Command::Verify(cmd) => cmd.execute(),
+        Command::Push(cmd) => cmd.execute().await,
+        Command::Pull(cmd) => cmd.execute().await,
+        Command::Install(cmd) => cmd.execute().await,
+        Command::Update(cmd) => cmd.execute().await,
     };
     match outcome {
         Ok(code) => code,

@@ -109,17 +109,9 @@ pub struct Defaults {
 }
 
 impl LoadOptions {
-    /// The operator's policy: the file given, the default one if it exists,
-    /// or else none, where the person at the terminal is the operator.
+    /// The operator's policy: see [`operator_policy`].
     pub fn policy(&self) -> wasmplug::Result<Policy> {
-        let path = match &self.policy {
-            Some(path) => Some(path.clone()),
-            None => Policy::default_path().filter(|p| p.is_file()),
-        };
-        match path {
-            Some(path) => Policy::from_file(&path),
-            None => Ok(Policy::unrestricted()),
-        }
+        operator_policy(self.policy.as_deref())
     }
 
     /// What the flags grant, with clocks and randomness as `wasmtime run`
@@ -147,25 +139,10 @@ impl LoadOptions {
         Ok(given)
     }
 
-    /// The user's consent: the flags, what was remembered, and then, on a
-    /// terminal, a question; with `--yes`, consent for this run; without a
-    /// terminal, the load stops and says what is missing.
+    /// The user's consent: the flags, then see [`user_consent`]; `--yes`
+    /// is for this run only.
     fn consent(&self, defaults: &Defaults) -> wasmplug::Result<Consent> {
-        let mut consent = Consent::none();
-        for grant in self.given(defaults)? {
-            consent = consent.given(grant);
-        }
-        if let Some(path) = GrantStore::default_path() {
-            consent = consent.remembered(GrantStore::at(path));
-        }
-        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        Ok(if self.yes {
-            consent.prompt(|request| ConsentAnswer::all(request, false))
-        } else if interactive {
-            consent.prompt(ask)
-        } else {
-            consent.prompt(|_| ConsentAnswer::Abort)
-        })
+        Ok(user_consent(self.given(defaults)?, self.yes, false))
     }
 
     /// Limits: the defaults, with what was given here as both the default
@@ -197,7 +174,7 @@ impl LoadOptions {
             ArtifactCache::at_default_dir()
         };
         let mut builder = Host::builder()
-            .on_compile(progress(cache.is_some()))
+            .on_compile(compile_progress(cache.is_some()))
             .cache(cache)
             .policy(self.policy()?)
             .consent(self.consent(&defaults)?)
@@ -230,6 +207,41 @@ impl LoadOptions {
             tracing::warn!(plugin = plugin.name(), "not granted: {refusal}");
         }
         Ok(plugin)
+    }
+}
+
+/// The operator's policy: the file given, the default one if it exists, or
+/// else none, where the person at the terminal is the operator.
+pub fn operator_policy(path: Option<&Path>) -> wasmplug::Result<Policy> {
+    let path = match path {
+        Some(path) => Some(path.to_path_buf()),
+        None => Policy::default_path().filter(|p| p.is_file()),
+    };
+    match path {
+        Some(path) => Policy::from_file(&path),
+        None => Ok(Policy::unrestricted()),
+    }
+}
+
+/// The user's consent: what was `given`, what was remembered, and then, on
+/// a terminal, a question whose answers are remembered; with `yes`, consent
+/// to the rest without asking, remembered when `remember_yes`; without a
+/// terminal, the load stops and says what is missing.
+pub fn user_consent(given: Vec<Grant>, yes: bool, remember_yes: bool) -> Consent {
+    let mut consent = Consent::none();
+    for grant in given {
+        consent = consent.given(grant);
+    }
+    if let Some(path) = GrantStore::default_path() {
+        consent = consent.remembered(GrantStore::at(path));
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if yes {
+        consent.prompt(move |request| ConsentAnswer::all(request, remember_yes))
+    } else if interactive {
+        consent.prompt(ask)
+    } else {
+        consent.prompt(|_| ConsentAnswer::Abort)
     }
 }
 
@@ -271,7 +283,7 @@ fn ask(request: &ConsentRequest<'_>) -> ConsentAnswer {
 
 /// A spinner on stderr while a component compiles (seconds for Python and
 /// JavaScript plugins); indicatif draws nothing when stderr is not a terminal.
-fn progress(cached: bool) -> impl Fn(&CompileEvent<'_>) + Send + Sync + 'static {
+pub fn compile_progress(cached: bool) -> impl Fn(&CompileEvent<'_>) + Send + Sync + 'static {
     let note = if cached {
         ", once: the result is cached"
     } else {

@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod consent;
+mod distribution;
 mod new_and_build;
 mod newcomer;
 mod serve;
@@ -37,6 +38,7 @@ fn isolate(command: &mut Command) -> &mut Command {
     command
         .env("WASMPLUG_GRANTS", home.path().join("grants.toml"))
         .env("WASMPLUG_POLICY", home.path().join("no-policy.toml"))
+        .env("DOCKER_CONFIG", home.path().join("docker"))
 }
 
 /// Runs `wasmplug ARGS` in `dir`.
