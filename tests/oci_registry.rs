@@ -1,6 +1,11 @@
 //! A real OCI registry for tests: CNCF distribution (Debian's
 //! `docker-registry`), on 127.0.0.1 at a free port, with its own config and
 //! storage in a temporary directory, stopped when dropped.
+//!
+//! Where `docker-registry` or `skopeo` is missing, the tests that need them
+//! are skipped with the command that installs them
+//! (`scripts/test-servers.sh`), unless `WASMPLUG_CONFORMANCE_REQUIRE` says
+//! `all` or `registry`, as in CI: then they fail.
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -18,9 +23,15 @@ pub struct TestRegistry {
 }
 
 impl TestRegistry {
-    /// Starts a registry with deletes enabled; panics, saying what to
-    /// install, when the binary is missing.
-    pub fn start() -> Self {
+    /// Starts a registry with deletes enabled; `None` (the test is
+    /// skipped) when the registry or skopeo is not installed.
+    pub fn start() -> Option<Self> {
+        if let Some(missing) = [BINARY, "skopeo"].into_iter().find(|b| !on_path(b)) {
+            let why =
+                format!("`{missing}` is not installed; ./scripts/test-servers.sh installs it");
+            crate::skip_unless_required("registry", &why);
+            return None;
+        }
         let dir = tempfile::tempdir().expect("a temporary directory");
         let port = free_port();
         let address = format!("127.0.0.1:{port}");
@@ -43,16 +54,14 @@ impl TestRegistry {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start `{BINARY}` ({e}): install it with `apt-get install docker-registry`")
-            });
+            .unwrap_or_else(|e| panic!("cannot start `{BINARY}`: {e}"));
         let mut registry = TestRegistry {
             child,
             dir,
             address,
         };
         registry.wait_until_listening();
-        registry
+        Some(registry)
     }
 
     fn wait_until_listening(&mut self) {
@@ -99,6 +108,11 @@ impl Drop for TestRegistry {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+fn on_path(binary: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(binary).is_file()))
 }
 
 fn free_port() -> u16 {

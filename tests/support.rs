@@ -166,9 +166,15 @@ pub fn toolchain_ready(language: wasmplug_build::Language) -> bool {
     let Err(missing) = wasmplug_build::Toolchain::find(language) else {
         return true;
     };
+    skip_unless_required(language.name(), &missing.to_string())
+}
+
+/// Skips, saying why, unless `WASMPLUG_CONFORMANCE_REQUIRE` lists `what`
+/// or says `all`: then fails. Returns false.
+pub fn skip_unless_required(what: &str, missing: &str) -> bool {
     let required = std::env::var("WASMPLUG_CONFORMANCE_REQUIRE").is_ok_and(|list| {
         list.split(',')
-            .any(|item| item.trim() == "all" || item.trim() == language.name())
+            .any(|item| item.trim() == "all" || item.trim() == what)
     });
     assert!(!required, "{missing}");
     eprintln!("skipped: {missing}");

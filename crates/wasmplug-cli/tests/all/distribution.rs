@@ -31,7 +31,9 @@ fn on_machine(dir: &Path, cache: &Path, args: &[&str]) -> Output {
 
 #[test]
 fn push_pull_install_then_install_locked_without_the_registry() {
-    let mut server = TestRegistry::start();
+    let Some(mut server) = TestRegistry::start() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let at = dir.path();
     let (cache, other_machine) = (at.join("cache"), at.join("other-cache"));
