@@ -167,3 +167,26 @@ async fn hosts_compose_plugins_and_mock_them_through_the_library() {
         .unwrap();
     assert_eq!(found, ["[]"], "changelogs are skipped");
 }
+
+#[tokio::test]
+async fn stand_ins_let_a_tool_load_a_plugin_for_another_applications_host() {
+    let (_dir, todo) = todo_check();
+    let refused = Host::builder().build().unwrap().load_file(&todo).await;
+    assert!(
+        matches!(&refused, Err(Error::MissingImport { import, .. }) if import.starts_with("lint:host/env")),
+        "{:?}",
+        refused.as_ref().err()
+    );
+
+    let tool = Host::builder().stand_ins(true).build().unwrap();
+    let plugin = tool.load_file(&todo).await.unwrap();
+    let mut instance = plugin.instantiate().await.unwrap();
+    let error = instance
+        .call_wave("lint", &["\"// TODO: later\"".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("lint:host/env@0.1.0#"),
+        "a stand-in's function fails the call, naming itself: {error}"
+    );
+}

@@ -85,6 +85,7 @@ pub struct HostBuilder<T: 'static = ()> {
     implicit_requests: bool,
     interfaces: Vec<HostInterface<T>>,
     mocks: Vec<Mock>,
+    stand_ins: bool,
     config: BTreeMap<String, String>,
     worlds: Vec<String>,
     engine: EngineSettings,
@@ -115,6 +116,7 @@ impl<T: Send + 'static> HostBuilder<T> {
             implicit_requests: false,
             interfaces: Vec::new(),
             mocks: Vec::new(),
+            stand_ins: false,
             config: BTreeMap::new(),
             worlds: vec![DEFAULT_WORLD.to_string()],
             engine: EngineSettings::default(),
@@ -187,6 +189,16 @@ impl<T: Send + 'static> HostBuilder<T> {
     /// naming them. Needs no permission.
     pub fn mock(mut self, mock: Mock) -> Self {
         self.mocks.push(mock);
+        self
+    }
+
+    /// Links every non-WASI interface nothing else provides to a stand-in
+    /// whose functions fail the call, naming themselves. For tools that
+    /// check, compile or install plugins meant for another application's
+    /// host (`wasmplug install`), not for running them. Off by default:
+    /// an import nothing provides is refused at load.
+    pub fn stand_ins(mut self, enabled: bool) -> Self {
+        self.stand_ins = enabled;
         self
     }
 
@@ -311,6 +323,7 @@ impl<T: Send + 'static> HostBuilder<T> {
                 registry: registry(HostParts {
                     interfaces: self.interfaces,
                     mocks: self.mocks,
+                    stand_ins: self.stand_ins,
                     stdio: self.stdio,
                     keyvalue: self.keyvalue,
                 }),

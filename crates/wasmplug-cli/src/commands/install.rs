@@ -72,6 +72,8 @@ impl InstallOptions {
             .cache(cache)
             .policy(operator_policy(self.policy.as_deref())?)
             .consent(user_consent(Vec::new(), self.yes, true))
+            // A plugin for another application imports its interfaces.
+            .stand_ins(true)
             .build()?)
     }
 }

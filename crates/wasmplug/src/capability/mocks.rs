@@ -9,6 +9,11 @@
 //! it answers at once, so plugins using only mocks can take blocking calls.
 //! Answers are WAVE text, checked against the function's result type when
 //! the plugin is linked.
+//!
+//! A host can also stand in for every non-WASI interface nothing else
+//! provides, each function failing the call: a tool that prepares plugins
+//! for another application (`wasmplug install`) checks and compiles them
+//! without that application's interfaces.
 
 use std::fmt;
 use std::sync::Arc;
@@ -90,14 +95,22 @@ pub(crate) struct NotMocked {
 
 pub(crate) struct Mocks {
     mocks: Arc<[Mock]>,
+    stand_ins: bool,
 }
 
 impl Mocks {
-    pub(crate) fn new(mocks: Vec<Mock>) -> Self {
+    pub(crate) fn new(mocks: Vec<Mock>, stand_ins: bool) -> Self {
         Mocks {
             mocks: mocks.into(),
+            stand_ins,
         }
     }
+}
+
+/// Whether a mock, or else a stand-in, covers the interface `name`.
+fn covers(mocks: &[Mock], stand_ins: bool, name: &WitName) -> bool {
+    mocks.iter().any(|m| m.interface.matches(name))
+        || (stand_ins && !name.unversioned().starts_with("wasi:"))
 }
 
 impl<T: Send + 'static> Capability<T> for Mocks {
@@ -105,22 +118,25 @@ impl<T: Send + 'static> Capability<T> for Mocks {
         "mocks"
     }
 
-    /// An interface some mock names, in a matching version.
+    /// An interface some mock names, in a matching version, or any
+    /// non-WASI one with stand-ins.
     fn provides(&self, import: &Import) -> bool {
         !import.types_only
             && WitName::parse(&import.name)
-                .is_ok_and(|name| self.mocks.iter().any(|m| m.interface.matches(&name)))
+                .is_ok_and(|name| covers(&self.mocks, self.stand_ins, &name))
     }
 
     fn for_plugin(&self, _plugin: &str, _grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         Ok(Box::new(PluginMocks {
             mocks: self.mocks.clone(),
+            stand_ins: self.stand_ins,
         }))
     }
 }
 
 struct PluginMocks {
     mocks: Arc<[Mock]>,
+    stand_ins: bool,
 }
 
 impl<T: Send + 'static> PluginCapability<T> for PluginMocks {
@@ -141,7 +157,7 @@ impl<T: Send + 'static> PluginCapability<T> for PluginMocks {
             let Ok(name) = WitName::parse(&import.name) else {
                 continue;
             };
-            if !self.mocks.iter().any(|m| m.interface.matches(&name)) {
+            if !covers(&self.mocks, self.stand_ins, &name) {
                 continue;
             }
             let Some(ComponentItem::ComponentInstance(instance)) = &import.ty else {

@@ -61,6 +61,8 @@ pub use stdio::StdioMode;
 pub(crate) struct HostParts<T: 'static> {
     pub(crate) interfaces: Vec<HostInterface<T>>,
     pub(crate) mocks: Vec<Mock>,
+    /// Whether every other non-WASI interface gets a stand-in.
+    pub(crate) stand_ins: bool,
     pub(crate) stdio: StdioMode,
     pub(crate) keyvalue: KvSettings,
 }
@@ -83,7 +85,7 @@ pub(crate) fn registry<T: Send + 'static>(parts: HostParts<T>) -> Vec<Box<dyn Ca
         Box::new(keyvalue::KeyValue::new(parts.keyvalue)),
         Box::new(interfaces::Interfaces::new(parts.interfaces)),
         // Last: a mock stands in only for what nothing else provides.
-        Box::new(mocks::Mocks::new(parts.mocks)),
+        Box::new(mocks::Mocks::new(parts.mocks, parts.stand_ins)),
     ]
 }
 
@@ -93,6 +95,7 @@ pub(crate) fn permission_kinds() -> Vec<Box<dyn Capability<()>>> {
     registry(HostParts {
         interfaces: Vec::new(),
         mocks: Vec::new(),
+        stand_ins: false,
         stdio: StdioMode::default(),
         keyvalue: KvSettings::none(),
     })
