@@ -4,13 +4,16 @@
 # `line-length`, signed): push to a new repository, pull on a machine with
 # an empty cache, verify the signature, install (first load: compiles),
 # and `install --locked` from the warm cache with the registry stopped, so
-# that it can make no request. skopeo moving the same artifact is the
-# peer. Whole processes of the release CLI, wall clock, medians over the
-# rounds; RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0.
+# that it can make no request. skopeo moving the same kind of artifact is
+# the peer. Whole processes of the release CLI, wall clock, medians over
+# the rounds; RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0.
 #
 # benches/distribution.sh [ROUNDS]      (5 by default)
 # Needs docker-registry and skopeo (scripts/test-servers.sh) and the plugin
-# built by ./examples/run.sh.
+# built by ./examples/run.sh. Every round pushes components no registry has
+# seen (each signed with a key of its own), so that neither client can skip
+# the upload: skopeo otherwise mounts blobs it remembers from other
+# repositories.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUST_BACKTRACE=0 RUST_LIB_BACKTRACE=0
@@ -39,16 +42,40 @@ YAML
 docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
 registry_pid=$!
 until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do sleep 0.05; done
+size=$(stat -c %s "$plugin/line-length.wasm")
 
-"$wasmplug" keygen "$work/key" >/dev/null
-mkdir "$work/src"
-"$wasmplug" sign --key "$work/key" "$plugin/line-length.wasm" -o "$work/src/line-length.wasm" >/dev/null
-cp "$plugin/plugin.toml" "$work/src/"
-size=$(stat -c %s "$work/src/line-length.wasm")
+# A component no registry has: the plugin signed by a new key, KEY.
+signed() { # KEY OUT
+    "$wasmplug" keygen "$1" >/dev/null
+    mkdir -p "$(dirname "$2")"
+    "$wasmplug" sign --key "$1" "$plugin/line-length.wasm" -o "$2" >/dev/null
+}
 
-# The artifact as an OCI layout on disk, for skopeo to push.
-"$wasmplug" push "$work/src/line-length.wasm" "127.0.0.1:$port/bench/seed:1" >/dev/null
-skopeo copy --quiet --src-tls-verify=false "docker://127.0.0.1:$port/bench/seed:1" "oci:$work/layout-src:x" >/dev/null
+# Moves FILE into the layout's blobs; prints its descriptor's digest and size.
+blob() { # BLOBS FILE
+    local digest
+    digest=$(sha256sum "$2" | cut -d' ' -f1)
+    printf '"digest":"sha256:%s","size":%s' "$digest" "$(stat -c %s "$2")"
+    mv "$2" "$1/$digest"
+}
+
+# An OCI image layout in DIR holding COMPONENT in the CNCF Wasm layout,
+# tagged x, as other tools write it.
+oci_layout() { # DIR COMPONENT
+    local dir=$1 blobs=$1/blobs/sha256 layer config manifest
+    mkdir -p "$blobs"
+    cp "$2" "$dir/layer"
+    layer=$(blob "$blobs" "$dir/layer")
+    printf '{"created":"2026-01-01T00:00:00Z","architecture":"wasm","os":"wasip2","layerDigests":["sha256:%s"]}' \
+        "$(sha256sum "$2" | cut -d' ' -f1)" >"$dir/config"
+    config=$(blob "$blobs" "$dir/config")
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.wasm.config.v0+json",%s},"layers":[{"mediaType":"application/wasm",%s}]}' \
+        "$config" "$layer" >"$dir/manifest"
+    manifest=$(blob "$blobs" "$dir/manifest")
+    printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",%s,"annotations":{"org.opencontainers.image.ref.name":"x"}}]}' \
+        "$manifest" >"$dir/index.json"
+    echo '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
+}
 
 now() { date +%s%N; }
 declare -A times
@@ -57,13 +84,19 @@ median() { tr ' ' '\n' <<<"${times[$1]}" | grep . | sort -n | awk '{ v[NR] = $1 
 
 for round in $(seq "$rounds"); do
     ref="127.0.0.1:$port/bench/line-length-$round:0.1.0"
+    peer="docker://127.0.0.1:$port/bench/skopeo-$round:1"
     cache="$work/cache-$round"
-    t=$(now); "$wasmplug" push "$work/src/line-length.wasm" "$ref" >/dev/null; record push "$t"
+    signed "$work/key-$round" "$work/src-$round/line-length.wasm"
+    cp "$plugin/plugin.toml" "$work/src-$round/"
+    signed "$work/peer-key-$round" "$work/peer-$round.wasm"
+    oci_layout "$work/layout-src-$round" "$work/peer-$round.wasm"
+
+    t=$(now); "$wasmplug" push "$work/src-$round/line-length.wasm" "$ref" >/dev/null; record push "$t"
     t=$(now); WASMPLUG_CACHE_DIR="$cache" "$wasmplug" pull "$ref" -o "$work/pulled-$round/line-length.wasm" >/dev/null; record pull "$t"
-    t=$(now); "$wasmplug" verify --key "$work/key.pub" "$work/pulled-$round/line-length.wasm" >/dev/null; record verify "$t"
+    t=$(now); "$wasmplug" verify --key "$work/key-$round.pub" "$work/pulled-$round/line-length.wasm" >/dev/null; record verify "$t"
     t=$(now); WASMPLUG_CACHE_DIR="$cache" "$wasmplug" install --yes "$ref" --dir "$work/plugins-$round" --lock "$work/lock-$round" >/dev/null; record install "$t"
-    t=$(now); skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout-src:x" "docker://127.0.0.1:$port/bench/skopeo-$round:1" >/dev/null; record skopeo_push "$t"
-    t=$(now); skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/layout-$round:x" >/dev/null; record skopeo_pull "$t"
+    t=$(now); skopeo copy --quiet --dest-tls-verify=false "oci:$work/layout-src-$round:x" "$peer" >/dev/null; record skopeo_push "$t"
+    t=$(now); skopeo copy --quiet --src-tls-verify=false "$peer" "oci:$work/layout-$round:x" >/dev/null; record skopeo_pull "$t"
 done
 
 kill -9 "$registry_pid"; wait "$registry_pid" 2>/dev/null || true; registry_pid=""
@@ -74,13 +107,14 @@ for round in $(seq "$rounds"); do
     record locked "$t"
 done
 
-echo "$(basename "$plugin") ($(( size / 1000000 )) MB signed), $rounds rounds, medians in ms (whole processes)"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
+echo "$(basename "$plugin") ($(( size / 1000000 )) MB, signed), $rounds rounds, medians in ms (whole processes)"
 echo
-echo "| step | wasmplug | skopeo |"
-echo "| --- | --- | --- |"
-echo "| push to a new repository | $(median push) | $(median skopeo_push) |"
-echo "| pull, empty cache | $(median pull) | $(median skopeo_pull) |"
-echo "| verify the signature | $(median verify) | |"
-echo "| push + pull + verify | $(( $(median push) + $(median pull) + $(median verify) )) | |"
-echo "| install (pull from warm cache, consent, first compile, place, lock) | $(median install) | |"
-echo "| install --locked, warm cache, registry stopped | $(median locked) | |"
+echo "| step | wasmplug | skopeo | wasmplug ÷ skopeo |"
+echo "| --- | --- | --- | --- |"
+echo "| push to a new repository | $(median push) | $(median skopeo_push) | $(ratio "$(median push)" "$(median skopeo_push)") |"
+echo "| pull, empty cache | $(median pull) | $(median skopeo_pull) | $(ratio "$(median pull)" "$(median skopeo_pull)") |"
+echo "| verify the signature | $(median verify) | | |"
+echo "| push + pull + verify | $(( $(median push) + $(median pull) + $(median verify) )) | | |"
+echo "| install (consent, first compile, place, lock; blobs cached by the pull) | $(median install) | | |"
+echo "| install --locked, warm cache, registry stopped | $(median locked) | | |"

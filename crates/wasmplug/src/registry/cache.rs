@@ -59,53 +59,58 @@ impl BlobCache {
 
     /// Keeps `bytes`, which the caller has checked have this digest.
     pub(crate) fn put(&self, digest: &Sha256Digest, bytes: &[u8]) -> Result<()> {
-        let mut writer = self.writer()?;
+        let mut writer = BlobWriter::new(Some(self))?;
         writer.write(bytes)?;
         writer.finish(digest).map(drop)
     }
-
-    /// A blob written as it arrives, hashed on the way.
-    pub(crate) fn writer(&self) -> Result<BlobWriter> {
-        let dir = self.dir.join("sha256");
-        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let file = tempfile::Builder::new()
-            .prefix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
-        Ok(BlobWriter {
-            cache: self.clone(),
-            file,
-            hasher: Sha256::new(),
-        })
-    }
 }
 
-/// A blob being written into a [`BlobCache`].
+/// A blob as it arrives: hashed, and written into a [`BlobCache`] when
+/// there is one.
 pub(crate) struct BlobWriter {
-    cache: BlobCache,
-    file: tempfile::NamedTempFile,
+    into: Option<(BlobCache, tempfile::NamedTempFile)>,
     hasher: Sha256,
 }
 
 impl BlobWriter {
-    pub(crate) fn write(&mut self, chunk: &[u8]) -> Result<()> {
-        self.hasher.update(chunk);
-        self.file
-            .write_all(chunk)
-            .map_err(|e| Error::io(self.file.path(), e))
+    pub(crate) fn new(cache: Option<&BlobCache>) -> Result<Self> {
+        let into = match cache {
+            Some(cache) => {
+                let dir = cache.dir.join("sha256");
+                fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                let file = tempfile::Builder::new()
+                    .prefix(".tmp")
+                    .tempfile_in(&dir)
+                    .map_err(|e| Error::io(&dir, e))?;
+                Some((cache.clone(), file))
+            }
+            None => None,
+        };
+        Ok(BlobWriter {
+            into,
+            hasher: Sha256::new(),
+        })
     }
 
-    /// Puts the blob in place if its digest is `expected`; otherwise
-    /// discards it and returns the digest it has.
+    pub(crate) fn write(&mut self, chunk: &[u8]) -> Result<()> {
+        self.hasher.update(chunk);
+        match &mut self.into {
+            Some((_, file)) => file.write_all(chunk).map_err(|e| Error::io(file.path(), e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Keeps the blob if its digest is `expected`; otherwise discards it
+    /// and returns the digest it has.
     pub(crate) fn finish(self, expected: &Sha256Digest) -> Result<Option<Sha256Digest>> {
         let actual = Sha256Digest(self.hasher.finalize().into());
         if actual != *expected {
             return Ok(Some(actual));
         }
-        let path = self.cache.path(expected);
-        self.file
-            .persist(&path)
-            .map_err(|e| Error::io(&path, e.error))?;
+        if let Some((cache, file)) = self.into {
+            let path = cache.path(expected);
+            file.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        }
         Ok(None)
     }
 }
@@ -133,7 +138,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = BlobCache::at(dir.path());
         let expected = Sha256Digest::of(b"component");
-        let mut writer = cache.writer().unwrap();
+        let mut writer = BlobWriter::new(Some(&cache)).unwrap();
         writer.write(b"tampered").unwrap();
         assert_eq!(
             writer.finish(&expected).unwrap(),

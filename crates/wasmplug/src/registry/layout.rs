@@ -76,6 +76,8 @@ pub(crate) struct WorldSummary {
 pub(crate) struct Artifact {
     pub(crate) config: Vec<u8>,
     pub(crate) layer: Vec<u8>,
+    /// The layer's digest, the SHA-256 of the component.
+    pub(crate) layer_digest: Sha256Digest,
     pub(crate) manifest: OciImageManifest,
 }
 
@@ -91,7 +93,8 @@ impl Artifact {
     /// Lays out `wasm`, created at `created`.
     pub(crate) fn new(wasm: &WasmBytes, label: &PluginLabel<'_>, created: SystemTime) -> Self {
         let created = humantime::format_rfc3339_seconds(created).to_string();
-        let layer_digest = oci_digest(&Sha256Digest::of(&wasm.bytes));
+        let component_digest = Sha256Digest::of(&wasm.bytes);
+        let layer_digest = oci_digest(&component_digest);
         let (os, component) = match wasm.kind {
             SourceKind::Component => ("wasip2", world_summary(&wasm.bytes)),
             SourceKind::Preview1Command | SourceKind::Preview1Reactor => ("wasip1", None),
@@ -132,6 +135,7 @@ impl Artifact {
         Artifact {
             config,
             layer: wasm.bytes.clone(),
+            layer_digest: component_digest,
             manifest,
         }
     }

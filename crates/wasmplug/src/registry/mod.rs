@@ -25,6 +25,7 @@ use oci_client::{Client, Reference, RegistryOperation};
 
 pub use auth::Credentials;
 pub use cache::BlobCache;
+use cache::BlobWriter;
 pub use install::{Installed, Installer};
 pub use layout::{
     IMAGE_MANIFEST_MEDIA_TYPE, MANIFEST_ANNOTATION, WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE,
@@ -262,7 +263,7 @@ impl Registry {
         Ok(Pushed {
             reference: reference.to_string(),
             digest,
-            component: Sha256Digest::of(&wasm.bytes),
+            component: artifact.layer_digest,
             component_existed,
         })
     }
@@ -397,8 +398,10 @@ impl Registry {
             .map_err(|e| fail(problem(e)))?;
         let total = stream.content_length.unwrap_or(layer.size as u64);
         let mut bytes = Vec::with_capacity(total.min(1 << 30) as usize);
+        let mut writer = BlobWriter::new(self.cache.as_ref())?;
         while let Some(chunk) = stream.stream.next().await {
             let chunk = chunk.map_err(|e| fail(stream_problem(e)))?;
+            writer.write(&chunk)?;
             bytes.extend_from_slice(&chunk);
             if let Some(observe) = &self.progress {
                 observe(&Transfer {
@@ -409,16 +412,13 @@ impl Registry {
                 });
             }
         }
-        let actual = Sha256Digest::of(&bytes);
-        if actual != expected {
+        let mismatch = writer.finish(&expected)?;
+        if let Some(actual) = mismatch {
             return Err(fail(RegistryProblem::DigestMismatch {
                 what: "component",
                 expected: oci_digest(&expected),
                 actual: oci_digest(&actual),
             }));
-        }
-        if let Some(cache) = &self.cache {
-            cache.put(&expected, &bytes)?;
         }
         Ok(bytes)
     }
