@@ -138,6 +138,9 @@ pub(crate) struct Import {
     /// Its type, once the component is compiled; before, only its name is
     /// known (enough to tell whether anything provides it).
     pub(crate) ty: Option<ComponentItem>,
+    /// The index in the host's registry of the capability that links it:
+    /// the first that provides it, once the imports are matched.
+    pub(crate) provider: Option<usize>,
 }
 
 impl Import {
@@ -147,6 +150,7 @@ impl Import {
             interface: unversioned(name).to_string(),
             types_only,
             ty,
+            provider: None,
         }
     }
 

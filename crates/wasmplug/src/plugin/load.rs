@@ -359,10 +359,12 @@ fn match_imports<T: 'static>(
 ) -> Result<(Vec<Import>, Vec<ImportInfo>)> {
     let (capabilities, plugin) = (&admitted.capabilities, &*admitted.name);
     let mut infos = Vec::with_capacity(imports.len());
-    for import in &imports {
+    let mut imports = imports;
+    for import in &mut imports {
         let Some(index) = registry.iter().position(|c| c.provides(import)) else {
             return Err(missing_import(plugin, import, registry));
         };
+        import.provider = Some(index);
         let status = capabilities[index].import_status(import);
         match &status {
             ImportStatus::Refused(permission) => {
@@ -467,7 +469,8 @@ fn denied<T: 'static>(plugin: &str, permission: &Permission, admitted: &Admitted
     }
 }
 
-/// Links the plugin's imports, each by its capability, and checks the
+/// Links the plugin's imports, each by the capability it was matched to
+/// (a mock or stand-in never doubles what another provides), and checks the
 /// component against them once, for all its instances.
 pub(crate) fn instance_pre<T: Send + 'static>(
     engine: &Engine,
@@ -478,9 +481,15 @@ pub(crate) fn instance_pre<T: Send + 'static>(
 ) -> Result<InstancePre<StoreData<T>>> {
     let link_error = |e: wasmtime::Error| admitted.link_error(e);
     let mut linker = Linker::new(engine);
-    for capability in &admitted.capabilities {
+    for (index, capability) in admitted.capabilities.iter().enumerate() {
+        // Each import by the capability it was matched to, and no other.
+        let own: Vec<Import> = imports
+            .iter()
+            .filter(|import| import.provider == Some(index))
+            .cloned()
+            .collect();
         capability
-            .link(&mut linker, mode, imports)
+            .link(&mut linker, mode, &own)
             .map_err(link_error)?;
     }
     linker.instantiate_pre(component).map_err(link_error)

@@ -44,6 +44,7 @@ fn host_registry() -> Vec<Box<dyn crate::capability::Capability<()>>> {
     crate::capability::registry(crate::capability::HostParts {
         interfaces,
         mocks: Vec::new(),
+        stand_ins: false,
         stdio: crate::capability::StdioMode::default(),
         keyvalue: crate::capability::KvSettings::none(),
     })
