@@ -4,12 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use wasmplug::registry::{
-    BlobCache, Installer, Lockfile, Pulled, Registry, RegistryProblem, WASM_CONFIG_MEDIA_TYPE,
-    WASM_LAYER_MEDIA_TYPE,
+    BlobCache, Installer, Lockfile, Pulled, Pushed, Registry, RegistryProblem,
+    WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE,
 };
 use wasmplug::signature::SignatureProblem;
 use wasmplug::{
@@ -33,9 +32,45 @@ fn hello() -> WasmBytes {
     WasmBytes::from_file(&guest("hello")).unwrap()
 }
 
-/// A client whose cache is `dir` (a fresh one per "machine").
-fn client(cache: &Path) -> Registry {
-    Registry::new().cache(Some(BlobCache::at(cache)))
+/// A client with a blob cache of its own, as on a machine of its own.
+struct Machine {
+    registry: Registry,
+    cache: tempfile::TempDir,
+}
+
+fn machine() -> Machine {
+    let cache = tempfile::tempdir().unwrap();
+    Machine {
+        registry: Registry::new().cache(Some(BlobCache::at(cache.path()))),
+        cache,
+    }
+}
+
+/// A registry where a machine of its own pushed `hello`, with `manifest`,
+/// to `plugins/hello:TAG`. Dropping `server` stops the registry: bind it,
+/// as `_server` at least, for as long as the test needs it.
+struct Published {
+    server: TestRegistry,
+    reference: String,
+    pushed: Pushed,
+    publisher: Machine,
+}
+
+async fn published(tag: &str, manifest: Option<&str>) -> Option<Published> {
+    let server = TestRegistry::start()?;
+    let reference = format!("{}:{tag}", server.repository("plugins/hello"));
+    let publisher = machine();
+    let pushed = publisher
+        .registry
+        .push(&hello(), manifest, &reference)
+        .await
+        .unwrap();
+    Some(Published {
+        server,
+        reference,
+        pushed,
+        publisher,
+    })
 }
 
 fn problem<T>(outcome: wasmplug::Result<T>) -> RegistryProblem {
@@ -52,19 +87,19 @@ async fn pull(registry: &Registry, reference: &str) -> Pulled {
 
 #[tokio::test]
 async fn a_pushed_plugin_is_pulled_whole_with_its_manifest_and_runs() {
-    let Some(mut server) = TestRegistry::start() else {
+    let Some(Published {
+        mut server,
+        reference,
+        pushed,
+        publisher,
+    }) = published("0.1.0", Some(HELLO_V1)).await
+    else {
         return;
     };
-    let cache = tempfile::tempdir().unwrap();
-    let registry = client(cache.path());
-    let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
-    let pushed = registry
-        .push(&hello(), Some(HELLO_V1), &reference)
-        .await
-        .unwrap();
+    let registry = &publisher.registry;
     assert!(!pushed.component_existed);
 
-    let pulled = pull(&registry, &reference).await;
+    let pulled = pull(registry, &reference).await;
     assert_eq!(pulled.bytes, hello().bytes);
     assert_eq!(pulled.digest, pushed.digest);
     assert_eq!(pulled.manifest.as_deref(), Some(HELLO_V1));
@@ -75,17 +110,14 @@ async fn a_pushed_plugin_is_pulled_whole_with_its_manifest_and_runs() {
         .policy(Policy::unrestricted())
         .build()
         .unwrap();
-    let plugin = host
-        .load_reference(&registry, &pulled.pinned)
-        .await
-        .unwrap();
+    let plugin = host.load_reference(registry, &pulled.pinned).await.unwrap();
     assert_eq!(plugin.name(), "hello");
     assert_eq!(plugin.run("registry").await.unwrap(), "Hello, registry!");
 
     // By digest, from the cache: not one request, so a stopped registry
     // does not matter; a tag still needs it, and says so.
     server.stop();
-    let again = pull(&registry, &pulled.pinned).await;
+    let again = pull(registry, &pulled.pinned).await;
     assert!(again.from_cache);
     assert_eq!(again.bytes, pulled.bytes);
     assert!(matches!(
@@ -96,29 +128,29 @@ async fn a_pushed_plugin_is_pulled_whole_with_its_manifest_and_runs() {
 
 #[tokio::test]
 async fn a_component_changed_in_the_registry_is_refused_and_not_kept() {
-    let Some(server) = TestRegistry::start() else {
+    let Some(Published {
+        server,
+        reference,
+        pushed,
+        ..
+    }) = published("1", None).await
+    else {
         return;
     };
-    let reference = format!("{}:1", server.repository("plugins/hello"));
-    let pushed = client(tempfile::tempdir().unwrap().path())
-        .push(&hello(), None, &reference)
-        .await
-        .unwrap();
     let blob = server.blob_file(&pushed.component.to_string());
     let mut bytes = std::fs::read(&blob).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x40;
     std::fs::write(&blob, &bytes).unwrap();
 
-    let cache = tempfile::tempdir().unwrap();
-    let registry = client(cache.path());
-    match problem(registry.pull(&reference).await) {
+    let fresh = machine();
+    match problem(fresh.registry.pull(&reference).await) {
         RegistryProblem::DigestMismatch { expected, .. } => {
             assert_eq!(expected, format!("sha256:{}", pushed.component));
         }
         other => panic!("expected a digest mismatch, got {other}"),
     }
-    assert!(!BlobCache::at(cache.path()).contains(&pushed.component));
+    assert!(!BlobCache::at(fresh.cache.path()).contains(&pushed.component));
 }
 
 #[tokio::test]
@@ -146,29 +178,29 @@ async fn an_artifact_without_a_wasm_layer_is_not_a_plugin() {
         ),
     );
     put_manifest(&server, "plugins/not-wasm", "1", &manifest);
-    let cache = tempfile::tempdir().unwrap();
-    match problem(client(cache.path()).pull(&format!("{repository}:1")).await) {
+    let registry = machine().registry;
+    match problem(registry.pull(&format!("{repository}:1")).await) {
         RegistryProblem::NotAPlugin(why) => assert!(why.contains("no `application/wasm` layer")),
         other => panic!("expected not-a-plugin, got {other}"),
     }
     assert!(matches!(
-        problem(client(cache.path()).pull(&format!("{repository}:2")).await),
+        problem(registry.pull(&format!("{repository}:2")).await),
         RegistryProblem::NotFound
     ));
 }
 
 #[tokio::test]
 async fn install_places_compiles_and_locks_and_a_locked_install_needs_no_registry() {
-    let Some(mut server) = TestRegistry::start() else {
+    let Some(Published {
+        mut server,
+        reference,
+        publisher,
+        ..
+    }) = published("0.1.0", Some(HELLO_V1)).await
+    else {
         return;
     };
-    let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
-    let cache = tempfile::tempdir().unwrap();
-    let registry = client(cache.path());
-    registry
-        .push(&hello(), Some(HELLO_V1), &reference)
-        .await
-        .unwrap();
+    let registry = &publisher.registry;
 
     let artifacts = tempfile::tempdir().unwrap();
     let host_with_cache = || {
@@ -181,7 +213,7 @@ async fn install_places_compiles_and_locks_and_a_locked_install_needs_no_registr
     let (builder, compiles) = host_with_cache();
     let host = builder.build().unwrap();
     let plugins = tempfile::tempdir().unwrap();
-    let installed = Installer::new(&host, &registry, plugins.path())
+    let installed = Installer::new(&host, registry, plugins.path())
         .install(&reference)
         .await
         .unwrap();
@@ -228,7 +260,7 @@ async fn install_places_compiles_and_locks_and_a_locked_install_needs_no_registr
     // Elsewhere, from the warm cache, with the registry gone.
     server.stop();
     let elsewhere = tempfile::tempdir().unwrap();
-    let locked = Installer::new(&host, &registry, elsewhere.path())
+    let locked = Installer::new(&host, registry, elsewhere.path())
         .install_locked(&installed.locked)
         .await
         .unwrap();
@@ -241,21 +273,22 @@ async fn install_places_compiles_and_locks_and_a_locked_install_needs_no_registr
 
 #[tokio::test]
 async fn a_locked_install_takes_the_locked_bytes_or_fails() {
-    let Some(server) = TestRegistry::start() else {
+    let Some(Published {
+        server,
+        reference,
+        publisher,
+        ..
+    }) = published("latest", Some(HELLO_V1)).await
+    else {
         return;
     };
-    let reference = format!("{}:latest", server.repository("plugins/hello"));
-    let registry = client(tempfile::tempdir().unwrap().path());
-    registry
-        .push(&hello(), Some(HELLO_V1), &reference)
-        .await
-        .unwrap();
+    let registry = &publisher.registry;
     let host = Host::builder()
         .policy(Policy::unrestricted())
         .build()
         .unwrap();
     let plugins = tempfile::tempdir().unwrap();
-    let first = Installer::new(&host, &registry, plugins.path())
+    let first = Installer::new(&host, registry, plugins.path())
         .install(&reference)
         .await
         .unwrap();
@@ -270,8 +303,8 @@ async fn a_locked_install_takes_the_locked_bytes_or_fails() {
         moved.component_existed,
         "the same component is not sent twice"
     );
-    let fresh = client(tempfile::tempdir().unwrap().path());
-    let again = Installer::new(&host, &fresh, plugins.path())
+    let fresh = machine();
+    let again = Installer::new(&host, &fresh.registry, plugins.path())
         .install_locked(&first.locked)
         .await
         .unwrap();
@@ -281,8 +314,8 @@ async fn a_locked_install_takes_the_locked_bytes_or_fails() {
     // Once the registry no longer has the locked manifest, there is
     // nothing to install, and the plugin in place stays.
     delete_manifest(&server, "plugins/hello", &first.locked.digest.to_string());
-    let fresh = client(tempfile::tempdir().unwrap().path());
-    let error = Installer::new(&host, &fresh, plugins.path())
+    let fresh = machine();
+    let error = Installer::new(&host, &fresh.registry, plugins.path())
         .install_locked(&first.locked)
         .await
         .err()
@@ -302,9 +335,9 @@ async fn a_registry_that_is_down_installs_nothing() {
     let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
     server.stop();
     let host = Host::builder().build().unwrap();
-    let registry = client(tempfile::tempdir().unwrap().path());
+    let fresh = machine();
     let plugins = tempfile::tempdir().unwrap();
-    let error = Installer::new(&host, &registry, plugins.path())
+    let error = Installer::new(&host, &fresh.registry, plugins.path())
         .install(&reference)
         .await
         .err()
@@ -328,12 +361,16 @@ async fn a_registry_that_is_down_installs_nothing() {
 
 #[tokio::test]
 async fn an_unsigned_plugin_under_a_policy_requiring_signatures_is_not_installed() {
-    let Some(server) = TestRegistry::start() else {
+    let Some(Published {
+        reference,
+        publisher,
+        server: _server,
+        ..
+    }) = published("0.1.0", None).await
+    else {
         return;
     };
-    let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
-    let registry = client(tempfile::tempdir().unwrap().path());
-    registry.push(&hello(), None, &reference).await.unwrap();
+    let registry = &publisher.registry;
     let key = wasmplug::signature::SigningKey::generate().unwrap();
     let host = Host::builder()
         .policy(
@@ -344,7 +381,7 @@ async fn an_unsigned_plugin_under_a_policy_requiring_signatures_is_not_installed
         .build()
         .unwrap();
     let plugins = tempfile::tempdir().unwrap();
-    let error = Installer::new(&host, &registry, plugins.path())
+    let error = Installer::new(&host, registry, plugins.path())
         .install(&reference)
         .await
         .err()
@@ -364,7 +401,7 @@ async fn an_unsigned_plugin_under_a_policy_requiring_signatures_is_not_installed
     let signed = wasmplug::signature::sign(&hello().bytes, &key).unwrap();
     let signed = WasmBytes::from_bytes("hello", signed).unwrap();
     registry.push(&signed, None, &reference).await.unwrap();
-    let installed = Installer::new(&host, &registry, plugins.path())
+    let installed = Installer::new(&host, registry, plugins.path())
         .install(&reference)
         .await
         .unwrap();
@@ -376,15 +413,16 @@ async fn an_unsigned_plugin_under_a_policy_requiring_signatures_is_not_installed
 
 #[tokio::test]
 async fn an_update_asks_only_for_what_the_new_version_adds() {
-    let Some(server) = TestRegistry::start() else {
+    let Some(Published {
+        reference,
+        publisher,
+        server: _server,
+        ..
+    }) = published("stable", Some(HELLO_V1)).await
+    else {
         return;
     };
-    let reference = format!("{}:stable", server.repository("plugins/hello"));
-    let registry = client(tempfile::tempdir().unwrap().path());
-    registry
-        .push(&hello(), Some(HELLO_V1), &reference)
-        .await
-        .unwrap();
+    let registry = &publisher.registry;
 
     let grants = tempfile::tempdir().unwrap();
     // Each question: what was asked, and whether as a new version's.
@@ -408,7 +446,7 @@ async fn an_update_asks_only_for_what_the_new_version_adds() {
         .build()
         .unwrap();
     let plugins = tempfile::tempdir().unwrap();
-    let installer = Installer::new(&host, &registry, plugins.path());
+    let installer = Installer::new(&host, registry, plugins.path());
     let first = installer.install(&reference).await.unwrap();
     assert!(
         installer.update(&first.locked).await.unwrap().is_none(),
@@ -454,15 +492,15 @@ async fn an_update_asks_only_for_what_the_new_version_adds() {
 
 #[tokio::test]
 async fn skopeo_reads_what_wasmplug_pushed() {
-    let Some(server) = TestRegistry::start() else {
+    let Some(Published {
+        reference,
+        pushed,
+        server: _server,
+        ..
+    }) = published("0.1.0", Some(HELLO_V1)).await
+    else {
         return;
     };
-    let reference = format!("{}:0.1.0", server.repository("plugins/hello"));
-    let registry = client(tempfile::tempdir().unwrap().path());
-    let pushed = registry
-        .push(&hello(), Some(HELLO_V1), &reference)
-        .await
-        .unwrap();
 
     let raw = skopeo(&[
         "inspect",
@@ -555,7 +593,7 @@ async fn wasmplug_pulls_and_runs_what_skopeo_pushed() {
         &format!("docker://{reference}"),
     ]);
 
-    let registry = client(tempfile::tempdir().unwrap().path());
+    let registry = machine().registry;
     let pulled = pull(&registry, &reference).await;
     assert_eq!(pulled.bytes, wasm);
     assert_eq!(pulled.manifest, None);

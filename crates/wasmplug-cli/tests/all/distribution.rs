@@ -29,6 +29,16 @@ fn on_machine(dir: &Path, cache: &Path, args: &[&str]) -> Output {
         .expect("running wasmplug")
 }
 
+/// Asserts that the command succeeded and printed `expected`.
+fn printed(what: &str, output: &Output, expected: &str) {
+    assert_success(what, output);
+    assert!(
+        stdout(output).contains(expected),
+        "{what}: {}",
+        stdout(output)
+    );
+}
+
 #[test]
 fn push_pull_install_then_install_locked_without_the_registry() {
     let Some(mut server) = TestRegistry::start() else {
@@ -44,12 +54,7 @@ fn push_pull_install_then_install_locked_without_the_registry() {
     let run = |cache: &Path, args: &[&str]| on_machine(at, cache, args);
 
     let pushed = run(&cache, &["push", "src/hello.wasm", &reference]);
-    assert_success("push", &pushed);
-    assert!(
-        stdout(&pushed).contains("with its plugin.toml"),
-        "{}",
-        stdout(&pushed)
-    );
+    printed("push", &pushed, "with its plugin.toml");
 
     let pulled = run(
         &other_machine,
@@ -74,11 +79,10 @@ fn push_pull_install_then_install_locked_without_the_registry() {
     assert!(!at.join("wasmplug.lock").exists());
 
     let installed = run(&cache, &["install", "--yes", &reference]);
-    assert_success("install", &installed);
-    assert!(
-        stdout(&installed).contains("installed hello 0.1.0 into plugins/hello"),
-        "{}",
-        stdout(&installed)
+    printed(
+        "install",
+        &installed,
+        "installed hello 0.1.0 into plugins/hello",
     );
     let lock = std::fs::read_to_string(at.join("wasmplug.lock")).unwrap();
     assert!(
@@ -91,28 +95,17 @@ fn push_pull_install_then_install_locked_without_the_registry() {
         &cache,
         &["call", "plugins/hello/hello.wasm", "run", "\"installed\""],
     );
-    assert_success("call", &call);
-    assert!(
-        stdout(&call).contains("Hello, installed!"),
-        "{}",
-        stdout(&call)
-    );
+    printed("call", &call, "Hello, installed!");
 
     let up_to_date = run(&cache, &["update"]);
-    assert_success("update", &up_to_date);
-    assert!(stdout(&up_to_date).contains("hello is up to date"));
+    printed("update", &up_to_date, "hello is up to date");
 
     // With the registry gone, a locked install from the warm cache works
     // and leaves the lockfile byte for byte; a tag cannot be resolved.
     server.stop();
     std::fs::remove_dir_all(at.join("plugins")).unwrap();
     let locked = run(&cache, &["install", "--locked"]);
-    assert_success("install --locked", &locked);
-    assert!(
-        stdout(&locked).contains("from the cache"),
-        "{}",
-        stdout(&locked)
-    );
+    printed("install --locked", &locked, "from the cache");
     assert!(at.join("plugins/hello/hello.wasm").is_file());
     assert_eq!(
         std::fs::read_to_string(at.join("wasmplug.lock")).unwrap(),
