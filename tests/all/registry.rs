@@ -490,6 +490,70 @@ async fn an_update_asks_only_for_what_the_new_version_adds() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_watching_plugin_set_swaps_in_what_an_update_installs() {
+    let Some(Published {
+        server: _server,
+        reference,
+        publisher,
+        ..
+    }) = published("stable", Some(HELLO_V1)).await
+    else {
+        return;
+    };
+    let registry = &publisher.registry;
+    let host = Host::builder()
+        .policy(Policy::unrestricted())
+        .build()
+        .unwrap();
+    let plugins = tempfile::tempdir().unwrap();
+    let installer = Installer::new(&host, registry, plugins.path());
+    let first = installer.install(&reference).await.unwrap();
+
+    let (send, events) = std::sync::mpsc::channel();
+    let set = PluginSet::builder(&host, plugins.path())
+        .debounce(std::time::Duration::from_millis(50))
+        .on_event(move |event| {
+            if let wasmplug::SetEvent::Reloaded { plugin, .. } = event {
+                let _ = send.send(plugin.identity().version.clone());
+            }
+        })
+        .open()
+        .await
+        .unwrap();
+    let version = |set: &PluginSet| set.get("hello").unwrap().identity().version.clone();
+    assert_eq!(version(&set).as_deref(), Some("0.1.0"));
+
+    let v2 = HELLO_V1.replace("0.1.0", "0.2.0");
+    registry
+        .push(&hello(), Some(&v2), &reference)
+        .await
+        .unwrap();
+    installer
+        .update(&first.locked)
+        .await
+        .unwrap()
+        .expect("a new version");
+    // The wait only guards against hanging forever.
+    let reloaded = tokio::task::spawn_blocking(move || {
+        events.recv_timeout(std::time::Duration::from_secs(60))
+    })
+    .await
+    .unwrap()
+    .expect("the set saw the new version");
+    assert_eq!(reloaded.as_deref(), Some("0.2.0"));
+    assert_eq!(version(&set).as_deref(), Some("0.2.0"));
+    let hidden: Vec<_> = std::fs::read_dir(plugins.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|name| name != "hello")
+        .collect();
+    assert!(
+        hidden.is_empty(),
+        "nothing is left beside the plugin: {hidden:?}"
+    );
+}
+
 #[tokio::test]
 async fn skopeo_reads_what_wasmplug_pushed() {
     let Some(Published {
