@@ -182,7 +182,7 @@ fn calls(c: &mut Criterion) {
     });
     group.finish();
 
-    for export in ["echo", "transform"] {
+    for export in ["echo", "transform", "upper", "upper-wide"] {
         let mut group = c.benchmark_group(export);
         let raw_bytes = raw_func::<(&[u8],), (Vec<u8>,)>(&mut store, &raw, export);
         let epoch_bytes = raw_func::<(&[u8],), (Vec<u8>,)>(&mut epoch_store, &epoch_raw, export);
@@ -201,11 +201,9 @@ fn calls(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("wasmplug", size), &data, |b, data| {
                 b.iter_custom(|iters| {
                     timed(&runtime, iters, async || {
-                        plug.call("transform", async |s| {
-                            plug_bytes.call_async(s, (data,)).await
-                        })
-                        .await
-                        .unwrap()
+                        plug.call(export, async |s| plug_bytes.call_async(s, (data,)).await)
+                            .await
+                            .unwrap()
                     })
                 })
             });

@@ -435,7 +435,16 @@ async fn dynamic_values_take_fast_lanes_and_the_general_path() {
         .unwrap();
     let mut instance = plugin.instantiate().await.unwrap();
     let bytes: Vec<u8> = (0..=255).collect();
+    // Every byte value, over lengths that leave a remainder past the wide
+    // loop's blocks of 256.
+    let text: Vec<u8> = (0..3)
+        .flat_map(|_| 0..=255u8)
+        .chain(b"tail!".to_vec())
+        .collect();
+    let upper = Value::Bytes(text.to_ascii_uppercase());
     let cases = [
+        ("upper", vec![Value::Bytes(text.clone())], upper.clone()),
+        ("upper-wide", vec![Value::Bytes(text.clone())], upper),
         (
             "echo",
             vec![Value::Bytes(bytes.clone())],
