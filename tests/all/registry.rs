@@ -81,6 +81,14 @@ fn problem<T>(outcome: wasmplug::Result<T>) -> RegistryProblem {
     }
 }
 
+/// A host whose operator allows everything, consented by policy.
+fn unrestricted_host() -> Host {
+    Host::builder()
+        .policy(Policy::unrestricted())
+        .build()
+        .unwrap()
+}
+
 async fn pull(registry: &Registry, reference: &str) -> Pulled {
     registry.pull(reference).await.unwrap()
 }
@@ -106,10 +114,7 @@ async fn a_pushed_plugin_is_pulled_whole_with_its_manifest_and_runs() {
     assert_eq!(pulled.version.as_deref(), Some("0.1.0"));
     assert!(!pulled.from_cache, "a tag is always asked of the registry");
 
-    let host = Host::builder()
-        .policy(Policy::unrestricted())
-        .build()
-        .unwrap();
+    let host = unrestricted_host();
     let plugin = host.load_reference(registry, &pulled.pinned).await.unwrap();
     assert_eq!(plugin.name(), "hello");
     assert_eq!(plugin.run("registry").await.unwrap(), "Hello, registry!");
@@ -283,10 +288,7 @@ async fn a_locked_install_takes_the_locked_bytes_or_fails() {
         return;
     };
     let registry = &publisher.registry;
-    let host = Host::builder()
-        .policy(Policy::unrestricted())
-        .build()
-        .unwrap();
+    let host = unrestricted_host();
     let plugins = tempfile::tempdir().unwrap();
     let first = Installer::new(&host, registry, plugins.path())
         .install(&reference)
@@ -502,10 +504,7 @@ async fn a_watching_plugin_set_swaps_in_what_an_update_installs() {
         return;
     };
     let registry = &publisher.registry;
-    let host = Host::builder()
-        .policy(Policy::unrestricted())
-        .build()
-        .unwrap();
+    let host = unrestricted_host();
     let plugins = tempfile::tempdir().unwrap();
     let installer = Installer::new(&host, registry, plugins.path());
     let first = installer.install(&reference).await.unwrap();
