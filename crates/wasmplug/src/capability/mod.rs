@@ -27,6 +27,7 @@ mod io;
 mod keyvalue;
 mod mocks;
 mod net;
+mod pattern;
 mod plugin_api;
 mod random;
 pub(crate) mod stdio;

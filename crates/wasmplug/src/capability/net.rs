@@ -19,6 +19,7 @@ use wasmtime::component::{Linker, Resource, ResourceType};
 use wasmtime_wasi::p2::{DynPollable, Network, Pollable, subscribe};
 use wasmtime_wasi::sockets::{SocketAddrUse, WasiSockets, WasiSocketsView};
 
+use super::pattern::{self, AddressPattern, pattern_of};
 use super::{Capability, Import, ImportStatus, InstanceSetup, LinkMode, PluginCapability};
 use crate::document::Entry;
 use crate::error::{Error, Result};
@@ -136,10 +137,28 @@ struct NetRequest {
     reason: Reason,
 }
 
-fn pattern_of(permission: &Permission) -> Option<NetPattern> {
-    match permission {
-        Permission::Net { address } => NetPattern::parse_any(address).ok(),
-        _ => None,
+impl AddressPattern for NetPattern {
+    fn from_request(text: &str) -> Result<Self> {
+        Self::parse(text)
+    }
+
+    fn from_allowance(text: &str) -> Result<Self> {
+        Self::parse_any(text)
+    }
+
+    fn narrow(&self, requested: &Self) -> Option<Self> {
+        self.meet(requested)
+    }
+
+    fn permission(address: String) -> Permission {
+        Permission::Net { address }
+    }
+
+    fn text(permission: &Permission) -> Option<&str> {
+        match permission {
+            Permission::Net { address } => Some(address),
+            _ => None,
+        }
     }
 }
 
@@ -154,30 +173,12 @@ impl<T: Send + 'static> Capability<T> for Net {
 
     fn requests(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Request>, String> {
         let requests: Vec<NetRequest> = entry.value()?;
-        requests
-            .into_iter()
-            .map(|r| {
-                let pattern =
-                    NetPattern::parse(&r.host).map_err(|e| entry.error(&e.to_string()))?;
-                Ok(Request {
-                    permission: Permission::Net {
-                        address: pattern.to_string(),
-                    },
-                    reason: r.reason.0,
-                })
-            })
-            .collect()
+        let asked = requests.into_iter().map(|r| (r.host, r.reason.0));
+        pattern::requests::<NetPattern>(entry, asked)
     }
 
     fn allowances(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Grant>, String> {
-        let addresses: Vec<String> = entry.value()?;
-        addresses
-            .iter()
-            .map(|a| {
-                let pattern = NetPattern::parse_any(a).map_err(|e| entry.error(&e.to_string()))?;
-                Ok(Grant::net(pattern.to_string()))
-            })
-            .collect()
+        pattern::allowances::<NetPattern>(entry)
     }
 
     fn owns(&self, permission: &Permission) -> bool {
@@ -185,10 +186,7 @@ impl<T: Send + 'static> Capability<T> for Net {
     }
 
     fn meet(&self, requested: &Permission, given: &Permission) -> Option<Permission> {
-        let met = pattern_of(given)?.meet(&pattern_of(requested)?)?;
-        Some(Permission::Net {
-            address: met.to_string(),
-        })
+        pattern::meet::<NetPattern>(requested, given)
     }
 
     fn provides(&self, import: &Import) -> bool {
@@ -196,18 +194,15 @@ impl<T: Send + 'static> Capability<T> for Net {
     }
 
     fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
-        let patterns: Vec<NetPattern> = grants
-            .permissions()
-            .filter_map(pattern_of)
+        let granted = pattern::granted::<NetPattern>(grants);
+        let patterns: Vec<NetPattern> = granted
+            .iter()
+            .filter_map(pattern_of::<NetPattern>)
             .filter(|p| p.host != "*")
             .collect();
         Ok(Box::new(PluginNet {
             allowed: Arc::new(AllowList::resolve(&patterns)),
-            granted: grants
-                .permissions()
-                .filter(|p| matches!(p, Permission::Net { .. }))
-                .cloned()
-                .collect(),
+            granted,
         }))
     }
 }

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use wasmtime::component::Linker;
 use wasmtime_wasi_http::{WasiHttp, WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use super::pattern::{self, AddressPattern, pattern_of};
 use super::{
     Capability, Import, ImportStatus, InstanceSetup, LinkMode, NetPattern, PluginCapability,
 };
@@ -150,10 +151,28 @@ struct HttpRequest {
     reason: Reason,
 }
 
-fn origin_of(permission: &Permission) -> Option<Origin> {
-    match permission {
-        Permission::Http { origin } => Origin::parse_any(origin).ok(),
-        _ => None,
+impl AddressPattern for Origin {
+    fn from_request(text: &str) -> Result<Self> {
+        Self::parse(text)
+    }
+
+    fn from_allowance(text: &str) -> Result<Self> {
+        Self::parse_any(text)
+    }
+
+    fn narrow(&self, requested: &Self) -> Option<Self> {
+        self.meet(requested)
+    }
+
+    fn permission(origin: String) -> Permission {
+        Permission::Http { origin }
+    }
+
+    fn text(permission: &Permission) -> Option<&str> {
+        match permission {
+            Permission::Http { origin } => Some(origin),
+            _ => None,
+        }
     }
 }
 
@@ -168,29 +187,12 @@ impl<T: Send + 'static> Capability<T> for Http {
 
     fn requests(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Request>, String> {
         let requests: Vec<HttpRequest> = entry.value()?;
-        requests
-            .into_iter()
-            .map(|r| {
-                let origin = Origin::parse(&r.origin).map_err(|e| entry.error(&e.to_string()))?;
-                Ok(Request {
-                    permission: Permission::Http {
-                        origin: origin.to_string(),
-                    },
-                    reason: r.reason.0,
-                })
-            })
-            .collect()
+        let asked = requests.into_iter().map(|r| (r.origin, r.reason.0));
+        pattern::requests::<Origin>(entry, asked)
     }
 
     fn allowances(&self, entry: &Entry<'_, '_>) -> std::result::Result<Vec<Grant>, String> {
-        let origins: Vec<String> = entry.value()?;
-        origins
-            .iter()
-            .map(|o| {
-                let origin = Origin::parse_any(o).map_err(|e| entry.error(&e.to_string()))?;
-                Ok(Grant::http(origin.to_string()))
-            })
-            .collect()
+        pattern::allowances::<Origin>(entry)
     }
 
     fn owns(&self, permission: &Permission) -> bool {
@@ -198,10 +200,7 @@ impl<T: Send + 'static> Capability<T> for Http {
     }
 
     fn meet(&self, requested: &Permission, given: &Permission) -> Option<Permission> {
-        let met = origin_of(given)?.meet(&origin_of(requested)?)?;
-        Some(Permission::Http {
-            origin: met.to_string(),
-        })
+        pattern::meet::<Origin>(requested, given)
     }
 
     fn provides(&self, import: &Import) -> bool {
@@ -213,12 +212,8 @@ impl<T: Send + 'static> Capability<T> for Http {
     }
 
     fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
-        let granted: Vec<Permission> = grants
-            .permissions()
-            .filter(|p| matches!(p, Permission::Http { .. }))
-            .cloned()
-            .collect();
-        let origins = granted.iter().filter_map(origin_of).collect();
+        let granted = pattern::granted::<Origin>(grants);
+        let origins = granted.iter().filter_map(pattern_of).collect();
         Ok(Box::new(PluginHttp {
             rules: Arc::new(Rules { origins }),
             granted,
