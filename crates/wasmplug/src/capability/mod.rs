@@ -199,6 +199,16 @@ impl ImportStatus {
             ImportStatus::Empty { key }
         }
     }
+
+    /// What an import of a capability granted piece by piece gives: the
+    /// `granted` pieces, or nothing until `key` grants some.
+    pub(crate) fn pieces(granted: &[Permission], key: &'static str) -> Self {
+        if granted.is_empty() {
+            ImportStatus::Empty { key }
+        } else {
+            ImportStatus::Granted(granted.to_vec())
+        }
+    }
 }
 
 impl fmt::Display for ImportStatus {

@@ -263,11 +263,7 @@ struct PluginNet {
 
 impl<T: Send + 'static> PluginCapability<T> for PluginNet {
     fn import_status(&self, _import: &Import) -> ImportStatus {
-        if self.granted.is_empty() {
-            ImportStatus::Empty { key: "net" }
-        } else {
-            ImportStatus::Granted(self.granted.clone())
-        }
+        ImportStatus::pieces(&self.granted, "net")
     }
 
     fn waits(&self) -> Option<&'static str> {

@@ -241,11 +241,7 @@ struct PluginHttp {
 
 impl<T: Send + 'static> PluginCapability<T> for PluginHttp {
     fn import_status(&self, _import: &Import) -> ImportStatus {
-        if self.granted.is_empty() {
-            ImportStatus::Empty { key: "http" }
-        } else {
-            ImportStatus::Granted(self.granted.clone())
-        }
+        ImportStatus::pieces(&self.granted, "http")
     }
 
     fn waits(&self) -> Option<&'static str> {

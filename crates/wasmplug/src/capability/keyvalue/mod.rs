@@ -153,11 +153,7 @@ struct PluginKeyValue {
 
 impl<T: Send + 'static> PluginCapability<T> for PluginKeyValue {
     fn import_status(&self, _import: &Import) -> ImportStatus {
-        if self.granted.is_empty() {
-            ImportStatus::Empty { key: "keyvalue" }
-        } else {
-            ImportStatus::Granted(self.granted.clone())
-        }
+        ImportStatus::pieces(&self.granted, "keyvalue")
     }
 
     fn link(
