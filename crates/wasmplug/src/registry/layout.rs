@@ -71,11 +71,10 @@ pub(crate) struct WorldSummary {
     target: Option<String>,
 }
 
-/// A plugin laid out for a registry: config and layer blobs and the image
-/// manifest that names them.
+/// A plugin laid out for a registry: the config blob and the image manifest
+/// that names it and the layer, the component's bytes as given.
 pub(crate) struct Artifact {
     pub(crate) config: Vec<u8>,
-    pub(crate) layer: Vec<u8>,
     /// The layer's digest, the SHA-256 of the component.
     pub(crate) layer_digest: Sha256Digest,
     pub(crate) manifest: OciImageManifest,
@@ -134,7 +133,6 @@ impl Artifact {
         };
         Artifact {
             config,
-            layer: wasm.bytes.clone(),
             layer_digest: component_digest,
             manifest,
         }

@@ -238,7 +238,7 @@ impl Registry {
             .await
             .map_err(|e| fail(problem(e)))?;
         if !component_existed {
-            self.push_layer(&client, &parsed, reference, &artifact.layer, &layer.digest)
+            self.push_layer(&client, &parsed, reference, &wasm.bytes, &layer.digest)
                 .await
                 .map_err(|e| fail(problem(e)))?;
         }
