@@ -354,13 +354,15 @@ impl Registry {
         let bytes = match cached_component {
             Some(bytes) => bytes,
             None => {
-                requested = true;
-                if pinned_digest.is_some() {
+                if !requested {
+                    // The manifest came from the cache: nothing has
+                    // authenticated to the registry yet.
                     client
                         .auth(&parsed, &auth, RegistryOperation::Pull)
                         .await
                         .map_err(|e| fail(problem(e)))?;
                 }
+                requested = true;
                 self.pull_layer(&client, &parsed, reference, &artifact.layer, component)
                     .await?
             }
