@@ -12,7 +12,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use wasmtime::component::{Component, InstancePre, Linker, TypedFunc, Val};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
 
-use wasmplug::{ArtifactCache, Host, Instance, Plugin, Value};
+use wasmplug::{ArtifactCache, Host, Instance, Lifecycle, Plugin, Value};
 use wasmplug_tests::guest;
 
 mod raw;
@@ -81,6 +81,17 @@ fn sync_limited<R>(
     call(store).unwrap()
 }
 
+/// The floor of an async call path that keeps a CPU limit: the epoch
+/// deadline set before every call, yielding at each tick, on a fiber.
+async fn async_limited<R>(
+    store: &mut Store<Raw>,
+    call: impl AsyncFnOnce(&mut Store<Raw>) -> wasmtime::Result<R>,
+) -> R {
+    store.set_epoch_deadline(500);
+    store.epoch_deadline_async_yield_and_update(1);
+    call(store).await.unwrap()
+}
+
 fn calls(c: &mut Criterion) {
     let runtime = new_runtime();
     let (mut store, raw, pre) = raw_instance(false);
@@ -131,6 +142,16 @@ fn calls(c: &mut Criterion) {
     group.bench_function("raw wasmtime + epoch deadline", |b| {
         b.iter(|| sync_limited(&mut epoch_store, |s| epoch_add.call(s, (1, 2))))
     });
+    group.bench_function("raw wasmtime async + epoch deadline", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                async_limited(&mut epoch_store, async |s| {
+                    epoch_add.call_async(s, (1, 2)).await
+                })
+                .await
+            })
+        })
+    });
     let blocking_add = plug_func::<(u32, u32), (u32,)>(&mut blocking, "add");
     group.bench_function("wasmplug blocking", |b| {
         b.iter(|| {
@@ -156,9 +177,26 @@ fn calls(c: &mut Criterion) {
     group.bench_function("raw wasmtime", |b| {
         b.iter(|| greet.call(&mut store, ("world",)).unwrap())
     });
+    group.bench_function("raw wasmtime async", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                greet.call_async(&mut store, ("world",)).await.unwrap()
+            })
+        })
+    });
     let epoch_greet = raw_func::<(&str,), (String,)>(&mut epoch_store, &epoch_raw, "greet");
     group.bench_function("raw wasmtime + epoch deadline", |b| {
         b.iter(|| sync_limited(&mut epoch_store, |s| epoch_greet.call(s, ("world",))))
+    });
+    group.bench_function("raw wasmtime async + epoch deadline", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                async_limited(&mut epoch_store, async |s| {
+                    epoch_greet.call_async(s, ("world",)).await
+                })
+                .await
+            })
+        })
     });
     let blocking_greet = plug_func::<(&str,), (String,)>(&mut blocking, "greet");
     group.bench_function("wasmplug blocking", |b| {
@@ -277,6 +315,136 @@ fn dynamic(c: &mut Criterion) {
             })
         })
     });
+    let mut blocking = plugin.instantiate_blocking().unwrap();
+    let blocking_greet = plug_func::<(&str,), (String,)>(&mut blocking, "greet");
+    group.bench_function("typed, blocking", |b| {
+        b.iter(|| {
+            blocking
+                .call_blocking("greet", |s| blocking_greet.call(s, ("world",)))
+                .unwrap()
+        })
+    });
+    group.bench_function("call_values_blocking", |b| {
+        b.iter(|| blocking.call_values_blocking("greet", &args).unwrap())
+    });
+    let json = [serde_json::json!("world")];
+    group.bench_function("call_json", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                instance.call_json("greet", &json).await.unwrap()
+            })
+        })
+    });
+    group.bench_function("call_json_blocking", |b| {
+        b.iter(|| blocking.call_json_blocking("greet", &json).unwrap())
+    });
+    let wave = ["\"world\"".to_string()];
+    group.bench_function("call_wave", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                instance.call_wave("greet", &wave).await.unwrap()
+            })
+        })
+    });
+    group.bench_function("call_wave_blocking", |b| {
+        b.iter(|| blocking.call_wave_blocking("greet", &wave).unwrap())
+    });
+    group.finish();
+}
+
+/// Calls through an [`wasmplug::InstancePool`] that keeps instances and
+/// their bindings, against calls on an instance the caller keeps itself.
+fn pools(c: &mut Criterion) {
+    let runtime = new_runtime();
+    let plugin = plug_plugin(&runtime);
+    let reuse = Lifecycle::Reuse {
+        max_calls: u32::MAX,
+        max_idle: Duration::from_secs(3600),
+    };
+    let bind = |instance: &mut Instance| instance.typed_func::<(&'static str,), (String,)>("greet");
+    let pool = plugin.pool_with(reuse, bind);
+    let mut kept = runtime.block_on(plugin.instantiate()).unwrap();
+    let greet = plug_func::<(&str,), (String,)>(&mut kept, "greet");
+    let mut kept_blocking = plugin.instantiate_blocking().unwrap();
+    let greet_blocking = plug_func::<(&str,), (String,)>(&mut kept_blocking, "greet");
+    let mut group = c.benchmark_group("pool greet");
+    group.bench_function("kept instance", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                kept.call("greet", async |s| greet.call_async(s, ("world",)).await)
+                    .await
+                    .unwrap()
+            })
+        })
+    });
+    group.bench_function("InstancePool", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                pool.with_bound(async |instance, greet| {
+                    instance
+                        .call("greet", async |s| greet.call_async(s, ("world",)).await)
+                        .await
+                })
+                .await
+                .unwrap()
+            })
+        })
+    });
+    group.bench_function("kept instance, blocking", |b| {
+        b.iter(|| {
+            kept_blocking
+                .call_blocking("greet", |s| greet_blocking.call(s, ("world",)))
+                .unwrap()
+        })
+    });
+    group.bench_function("InstancePool, blocking", |b| {
+        b.iter(|| {
+            pool.with_bound_blocking(|instance, greet| {
+                instance.call_blocking("greet", |s| greet.call(s, ("world",)))
+            })
+            .unwrap()
+        })
+    });
+    group.finish();
+}
+
+/// Blocking calls from threads inside tokio: its blocking pool, and a
+/// multi-thread runtime's `block_on` (as inside `Host::block_on`), against
+/// a thread outside any runtime.
+fn blocking_threads(c: &mut Criterion) {
+    let runtime = new_runtime();
+    let plugin = plug_plugin(&runtime);
+    let mut group = c.benchmark_group("blocking greet by thread");
+    let calls = |plugin: &Plugin, iters: u64| {
+        let mut instance = plugin.instantiate_blocking().unwrap();
+        let greet = plug_func::<(&str,), (String,)>(&mut instance, "greet");
+        let start = Instant::now();
+        for _ in 0..iters {
+            std::hint::black_box(
+                instance
+                    .call_blocking("greet", |s| greet.call(s, ("world",)))
+                    .unwrap(),
+            );
+        }
+        start.elapsed()
+    };
+    group.bench_function("outside tokio", |b| {
+        b.iter_custom(|iters| calls(&plugin, iters))
+    });
+    group.bench_function("tokio spawn_blocking", |b| {
+        b.iter_custom(|iters| {
+            let plugin = plugin.clone();
+            let thread = runtime.spawn_blocking(move || calls(&plugin, iters));
+            runtime.block_on(thread).unwrap()
+        })
+    });
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    group.bench_function("multi-thread runtime, block_on", |b| {
+        b.iter_custom(|iters| multi.block_on(async { calls(&plugin, iters) }))
+    });
     group.finish();
 }
 
@@ -355,5 +523,5 @@ fn on_threads<F: FnOnce() + Send>(
     .elapsed()
 }
 
-criterion_group!(benches, calls, dynamic, throughput);
+criterion_group!(benches, calls, dynamic, pools, blocking_threads, throughput);
 criterion_main!(benches);

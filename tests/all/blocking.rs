@@ -2,8 +2,10 @@
 //! that nothing could make wait. The same limits hold as for async calls,
 //! and everything that could wait is refused with a typed error.
 
+use serde_json::json;
 use wasmplug::{
-    Access, Error, Grant, Host, HostInterface, Limit, Limits, Manifest, Plugin, Policy,
+    Access, Error, Grant, Host, HostInterface, Lifecycle, Limit, Limits, Manifest, Plugin, Policy,
+    Value,
 };
 use wasmplug_tests::{guest, staged, tight_limits};
 
@@ -128,18 +130,168 @@ fn each_instance_takes_only_its_own_kind_of_call() {
     assert!(matches!(err, Error::NotBlocking { .. }), "{err:?}");
 }
 
-/// Inside an async runtime WASI's synchronous functions cannot run: a
-/// blocking call there is refused rather than panicking.
-#[tokio::test]
-async fn blocking_calls_are_refused_inside_a_runtime() {
+/// Calls by name take blocking instances too, through each path: a fast
+/// lane, wasmtime's `Val`s, JSON and WAVE.
+#[test]
+fn dynamic_calls_run_blocking() {
     let host = host(Limits::default(), Policy::default());
-    let hello = host.load_file(guest("hello")).await.unwrap();
-    let err = hello.run_blocking("x").unwrap_err();
+    let bench = load(&host, "bench");
+    let mut instance = bench.instantiate_blocking().unwrap();
+    let greeting = instance
+        .call_values_blocking("greet", &[Value::String("you".into())])
+        .unwrap();
+    assert_eq!(greeting, [Value::String("Hello, you!".into())]);
+    let sum = instance
+        .call_values_blocking(
+            "add",
+            &[Value::Other(7u32.into()), Value::Other(5u32.into())],
+        )
+        .unwrap();
+    assert_eq!(sum, [Value::Other(12u32.into())]);
+    assert_eq!(
+        instance
+            .call_json_blocking("add", &[json!(2), json!(3)])
+            .unwrap(),
+        json!(5)
+    );
+    assert_eq!(
+        instance
+            .call_wave_blocking("echo", &["[1, 2]".to_string()])
+            .unwrap(),
+        ["[1, 2]"]
+    );
+    let err = instance.call_json_blocking("add", &[json!(2)]).unwrap_err();
+    assert!(matches!(err, Error::Argument { .. }), "{err:?}");
+    assert_eq!(bench.stats().calls, 4);
+
+    // Each kind of instance still takes only its own kind of call.
+    let mut async_instance = host.block_on(bench.instantiate()).unwrap().unwrap();
+    let err = async_instance
+        .call_json_blocking("add", &[json!(2), json!(3)])
+        .unwrap_err();
+    assert!(matches!(err, Error::NotBlocking { .. }), "{err:?}");
+    let err = host
+        .block_on(instance.call_json("add", &[json!(2), json!(3)]))
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, Error::NotBlocking { .. }), "{err:?}");
+}
+
+/// A pool hands out blocking instances for blocking calls and async ones
+/// for async calls, each keeping its own state and bindings.
+#[test]
+fn pools_keep_blocking_instances() {
+    let host = host(tight_limits(), Policy::default());
+    let hostile = load(&host, "hostile");
+    let pool = hostile.pool_with(
+        Lifecycle::Reuse {
+            max_calls: 100,
+            max_idle: std::time::Duration::from_secs(60),
+        },
+        |instance| instance.typed_func::<(&'static str,), (Result<String, String>,)>("run"),
+    );
+    for expected in ["1", "2", "3"] {
+        let count = pool
+            .with_bound_blocking(|instance, run| {
+                instance.call_blocking("run", |store| run.call(store, ("count",)))
+            })
+            .unwrap();
+        assert_eq!(count.0.unwrap(), expected);
+    }
+    assert_eq!(pool.run_blocking("count").unwrap(), "4");
+    // The async side gets an instance of its own, counting afresh.
+    assert_eq!(host.block_on(pool.run("count")).unwrap().unwrap(), "1");
+    assert_eq!(pool.idle(), 2);
+    // A failed call drops its instance; the next starts afresh.
+    let err = pool.run_blocking("loop").unwrap_err();
+    assert!(matches!(err, Error::LimitExceeded { .. }), "{err:?}");
+    assert_eq!(pool.run_blocking("count").unwrap(), "1");
+}
+
+/// On tokio's blocking pool a blocking call runs, WASI's streams and the
+/// default world's `log` and `config` included: none of them enters tokio,
+/// which would panic on a thread that runs async tasks.
+#[tokio::test]
+async fn blocking_calls_run_on_the_blocking_pool() {
+    let host = host(Limits::default(), Policy::default());
+    let hostile = host.load_file(guest("hostile")).await.unwrap();
+    let stats = hostile.clone();
+    let answers = tokio::task::spawn_blocking(move || {
+        [
+            "stderr to the log",
+            "log a warning",
+            "echo done",
+            "config missing",
+        ]
+        .map(|command| hostile.run_blocking(command))
+    })
+    .await
+    .unwrap();
+    let [stderr, log, echo, config] = answers;
+    assert_eq!(stderr.unwrap(), "");
+    assert_eq!(log.unwrap(), "");
+    assert_eq!(echo.unwrap(), "done");
     assert!(
-        matches!(&err, Error::NotBlocking { reason, .. } if reason.contains("async runtime")),
+        matches!(&config, Err(Error::Guest { message, .. }) if message == "missing not set"),
+        "{config:?}"
+    );
+    assert_eq!(stats.stats().calls, 4);
+}
+
+/// A blocking call never enters tokio, so even on a current-thread
+/// runtime's own thread, where entering it panics, a guest that prints
+/// runs (holding that thread for at most its CPU time limit).
+#[tokio::test]
+async fn a_blocking_call_never_enters_tokio() {
+    let host = host(Limits::default(), Policy::default());
+    let hostile = host.load_file(guest("hostile")).await.unwrap();
+    assert_eq!(hostile.run_blocking("stderr printed").unwrap(), "");
+    let err = hostile.run_blocking("panic here").unwrap_err();
+    assert!(
+        matches!(&err, Error::Trap { stderr_tail, .. }
+            if stderr_tail.iter().any(|line| line.contains("plugin gave up: here"))),
         "{err:?}"
     );
-    assert_eq!(hello.run("x").await.unwrap(), "Hello, x!");
+}
+
+/// On a multi-thread runtime's worker a blocking call hands the worker's
+/// other tasks to another thread first: a task woken as the call starts
+/// runs while the guest still spins, on a runtime with a single worker.
+#[test]
+fn blocking_calls_on_an_async_worker_hold_up_no_other_task() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let host = host(tight_limits(), Policy::default());
+    let hostile = runtime.block_on(host.load_file(guest("hostile"))).unwrap();
+    let (started, woken) = tokio::sync::oneshot::channel::<()>();
+    let other = runtime.spawn(async move {
+        woken.await.unwrap();
+        std::time::Instant::now()
+    });
+    let call = runtime.spawn(async move {
+        started.send(()).unwrap();
+        let err = hostile.run_blocking("loop").unwrap_err();
+        (err, std::time::Instant::now())
+    });
+    let (err, call_ended) = runtime.block_on(call).unwrap();
+    assert!(
+        matches!(
+            &err,
+            Error::LimitExceeded {
+                limit: Limit::CpuTime,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let other_ran = runtime.block_on(other).unwrap();
+    assert!(
+        other_ran < call_ended,
+        "the other task waited for the blocking call to end"
+    );
 }
 
 /// A component calling `example:sync/api#now` from its `run`.

@@ -84,3 +84,39 @@ async fn concurrent_callers_each_get_an_instance() {
     }
     assert!((1..=8).contains(&pool.idle()), "{}", pool.idle());
 }
+
+/// Each pooled instance keeps the bindings made for it, once: calls through
+/// the pool look nothing up again.
+#[tokio::test]
+async fn bindings_are_made_once_per_instance() {
+    let binds = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let made = binds.clone();
+    let pool = counter().await.pool_with(reuse(2), move |instance| {
+        made.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        instance.typed_func::<(&'static str,), (Result<String, String>,)>("run")
+    });
+    for expected in ["1", "2", "1", "2", "1"] {
+        let (count,) = pool
+            .with_bound(async |instance, run| {
+                instance
+                    .call("run", async |s| run.call_async(s, ("count",)).await)
+                    .await
+            })
+            .await
+            .unwrap();
+        assert_eq!(count.unwrap(), expected);
+    }
+    assert_eq!(binds.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+/// Bindings that cannot be made fail the call with their error, and the
+/// instance is not kept.
+#[tokio::test]
+async fn bindings_that_do_not_fit_fail_the_call() {
+    let pool = counter().await.pool_with(reuse(10), |instance| {
+        instance.typed_func::<(u32,), (u32,)>("run")
+    });
+    let err = pool.with_bound(async |_, _| Ok(())).await.unwrap_err();
+    assert!(matches!(err, Error::ExportType { .. }), "{err:?}");
+    assert_eq!(pool.idle(), 0);
+}

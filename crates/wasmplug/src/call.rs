@@ -5,7 +5,7 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::pin;
-use std::task::Poll;
+use std::task::{Context, Poll, Waker};
 
 use wasmtime::component::ResourceTableError;
 use wasmtime::{AsContextMut, PoolConcurrencyLimitError, Store, Trap, WasmBacktrace};
@@ -76,7 +76,8 @@ pub(crate) async fn guarded<T: Send + 'static, R, A>(
 }
 
 /// [`guarded`] for a blocking call: no deadline, since nothing the plugin
-/// may use can make it wait, and the CPU limit stops it.
+/// may use can make it wait, and the CPU limit stops it. It runs on the
+/// caller's thread ([`on_this_thread`]).
 pub(crate) fn guarded_blocking<T: Send + 'static, R, A>(
     store: &mut Store<StoreData<T>>,
     limits: &Limits,
@@ -88,10 +89,47 @@ pub(crate) fn guarded_blocking<T: Send + 'static, R, A>(
     let timer = store.data().context().telemetry.start(export);
     let outcome = {
         let _span = timer.span.enter();
-        call(store)
+        on_this_thread(|| call(&mut *store))
     };
     settle(store, limits, export, timer, Some(outcome), answer)
 }
+
+/// Runs `work`, a blocking call, on this thread, wherever that is. A
+/// blocking call never enters tokio (see `capability::io`), so it is safe
+/// on any thread; what remains is not to hold up other tasks:
+///
+/// - outside tokio, and on tokio's blocking pool, it simply runs;
+/// - on a worker of a multi-thread runtime, `block_in_place` first hands the
+///   worker's queued tasks to another thread, so none of them waits;
+/// - on a current-thread runtime, tokio gives no way to tell its one thread
+///   from its blocking pool's, so the call runs where it is, for at most
+///   its CPU time limit; make it from `spawn_blocking` there.
+fn on_this_thread<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(work)
+        }
+        _ => work(),
+    }
+}
+
+/// The outcome of `future` if it finishes without pausing: a blocking
+/// call's, or a host function's on behalf of one. A pause is
+/// [`WouldWait`], since nothing could wake a blocking call.
+pub(crate) fn ready_now<F: Future>(future: F) -> std::result::Result<F::Output, WouldWait> {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => Ok(output),
+        Poll::Pending => Err(WouldWait),
+    }
+}
+
+/// A blocking call reached something that had to wait.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "a blocking call had to wait, which nothing granted to this plugin should make it do; \
+     make the call with `instantiate` and `call` instead"
+)]
+pub(crate) struct WouldWait;
 
 /// Arms the limits for one call (or one request being served): the budget
 /// afresh, the next epoch tick charged, the fuel refilled.
@@ -159,6 +197,12 @@ pub(crate) fn classify(error: wasmtime::Error, context: &PluginContext, limits: 
                      `Plugin::instantiate_blocking` and call it through `call_blocking`"
                 .into(),
             source: Some(error.into_boxed_dyn_error()),
+        };
+    }
+    if let Some(would_wait) = error.downcast_ref::<WouldWait>() {
+        return Error::NotBlocking {
+            plugin,
+            reason: would_wait.to_string(),
         };
     }
     let trap = error.downcast_ref::<Trap>().copied();

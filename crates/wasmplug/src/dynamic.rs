@@ -14,9 +14,10 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 use wasmtime::component::{Func, Type, Val};
 
+use crate::call::ready_now;
 use crate::error::{Error, Limit, Result};
-use crate::instance::{Instance, guest_error};
-use crate::lanes::{Value, value_of};
+use crate::instance::{Drive, Instance, guest_error};
+use crate::lanes::{Dynamic, Value, value_of};
 use crate::values;
 
 /// An export's parameter names and types and its result types.
@@ -29,22 +30,46 @@ pub(crate) struct Signature {
 impl<T: Send + 'static> Instance<T> {
     /// Calls `export` with arguments in WAVE; returns the results in WAVE.
     pub async fn call_wave(&mut self, export: &str, args: &[String]) -> Result<Vec<String>> {
-        let results = self
-            .call_converted(export, args, |ty, text| {
-                values::parse_wave(export, ty, text)
-            })
-            .await?;
-        // A byte becomes at most five characters, `255, `.
-        self.within_transfer(results.iter().map(|v| value_size(v, 5)).sum())?;
-        results.iter().map(wave_of).collect()
+        self.call_wave_driven(Drive::Async, export, args).await
+    }
+
+    /// [`Self::call_wave`] on an instance made for blocking calls.
+    pub fn call_wave_blocking(&mut self, export: &str, args: &[String]) -> Result<Vec<String>> {
+        ready_now(self.call_wave_driven(Drive::Blocking, export, args))?
     }
 
     /// Calls `export` with JSON arguments; returns the single result as JSON
     /// (`null` for none, an array for several).
     pub async fn call_json(&mut self, export: &str, args: &[Json]) -> Result<Json> {
-        let results = self
-            .call_converted(export, args, |ty, json| values::from_json(export, ty, json))
-            .await?;
+        self.call_json_driven(Drive::Async, export, args).await
+    }
+
+    /// [`Self::call_json`] on an instance made for blocking calls.
+    pub fn call_json_blocking(&mut self, export: &str, args: &[Json]) -> Result<Json> {
+        ready_now(self.call_json_driven(Drive::Blocking, export, args))?
+    }
+
+    async fn call_wave_driven(
+        &mut self,
+        drive: Drive,
+        export: &str,
+        args: &[String],
+    ) -> Result<Vec<String>> {
+        let parse = |ty: &Type, text: &String| values::parse_wave(export, ty, text);
+        let results = self.call_converted(drive, export, args, parse).await?;
+        // A byte becomes at most five characters, `255, `.
+        self.within_transfer(results.iter().map(|v| value_size(v, 5)).sum())?;
+        results.iter().map(wave_of).collect()
+    }
+
+    async fn call_json_driven(
+        &mut self,
+        drive: Drive,
+        export: &str,
+        args: &[Json],
+    ) -> Result<Json> {
+        let convert = |ty: &Type, json: &Json| values::from_json(export, ty, json);
+        let results = self.call_converted(drive, export, args, convert).await?;
         self.within_transfer(
             results
                 .iter()
@@ -79,6 +104,7 @@ impl<T: Send + 'static> Instance<T> {
     /// Converts each argument to its parameter's type, then calls.
     async fn call_converted<A>(
         &mut self,
+        drive: Drive,
         export: &str,
         args: &[A],
         convert: impl Fn(&Type, &A) -> Result<Val>,
@@ -90,8 +116,13 @@ impl<T: Send + 'static> Instance<T> {
             .zip(args)
             .map(|(ty, arg)| convert(ty, arg).map(|val| value_of(val, ty)))
             .collect::<Result<Vec<_>>>()?;
-        self.call_values_of(export, func, &signature, &args, ErrResult::Guest)
-            .await
+        let call = Dynamic {
+            drive,
+            export,
+            func,
+            err: ErrResult::Guest,
+        };
+        self.call_values_of(call, &signature, &args).await
     }
 
     /// The export and its signature, looked up once per instance and

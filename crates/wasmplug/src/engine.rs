@@ -12,6 +12,7 @@
 //!   instance may hold, so a component too large for its slots gets an
 //!   engine that allocates on demand.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
@@ -85,6 +86,10 @@ fn imports_wasi_0_3(bytes: &[u8]) -> bool {
 pub(crate) struct Engines {
     settings: EngineSettings,
     slots: [OnceLock<Engine>; 8],
+    /// Epoch ticks so far: a clock of [`EPOCH_TICK`]'s resolution that is
+    /// read for the cost of a load, where reading the system's clock costs
+    /// as much as a short call.
+    ticks: AtomicU64,
 }
 
 impl Engines {
@@ -94,6 +99,7 @@ impl Engines {
         let engines = Arc::new(Engines {
             settings,
             slots: Default::default(),
+            ticks: AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&engines);
         std::thread::Builder::new()
@@ -101,6 +107,11 @@ impl Engines {
             .spawn(move || tick_epochs(weak))
             .map_err(|e| Error::runtime_message(format!("cannot start the epoch thread: {e}")))?;
         Ok(engines)
+    }
+
+    /// Epoch ticks since the engines were made.
+    pub(crate) fn ticks(&self) -> u64 {
+        self.ticks.load(Ordering::Relaxed)
     }
 
     /// The engine of a flavor: with the pooling allocator when the address
@@ -164,6 +175,7 @@ fn tick_epochs(engines: Weak<Engines>) {
         let Some(engines) = engines.upgrade() else {
             return;
         };
+        engines.ticks.fetch_add(1, Ordering::Relaxed);
         for engine in engines.slots.iter().filter_map(OnceLock::get) {
             engine.increment_epoch();
         }

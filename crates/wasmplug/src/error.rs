@@ -215,8 +215,7 @@ pub enum Error {
     InstanceDiscarded { plugin: String },
 
     /// Blocking calls were asked for where they cannot be made: the plugin
-    /// could wait, or the caller runs inside an async runtime, or the
-    /// instance was made for the other kind of call.
+    /// could wait, or the instance was made for the other kind of call.
     #[error("plugin `{plugin}` cannot be called this way: {reason}")]
     NotBlocking { plugin: String, reason: String },
 
@@ -491,6 +490,12 @@ impl Error {
                 | Error::Guest { .. }
                 | Error::Exit { .. }
         )
+    }
+}
+
+impl From<crate::call::WouldWait> for Error {
+    fn from(would_wait: crate::call::WouldWait) -> Self {
+        Error::runtime_message(would_wait.to_string())
     }
 }
 

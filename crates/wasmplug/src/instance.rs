@@ -39,6 +39,16 @@ pub struct Instance<T: 'static = ()> {
     blocking: bool,
     /// Exports already called by name, with their signatures.
     pub(crate) exports: HashMap<String, (Func, Arc<Signature>)>,
+    /// The default world's `run`, once looked up and type-checked.
+    run: Option<Func>,
+}
+
+/// How a call into an instance is driven: awaited on a fiber, or made
+/// synchronously on an instance made for blocking calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Drive {
+    Async,
+    Blocking,
 }
 
 impl<T: 'static> std::fmt::Debug for Instance<T> {
@@ -95,6 +105,7 @@ impl<T: Send + 'static> Instance<T> {
             discarded: false,
             blocking: false,
             exports: HashMap::new(),
+            run: None,
         })
     }
 
@@ -121,21 +132,32 @@ impl<T: Send + 'static> Instance<T> {
             discarded: false,
             blocking: true,
             exports: HashMap::new(),
+            run: None,
         })
     }
 
-    /// The default world's `run`, typed.
+    /// The default world's `run`, typed: looked up and checked on the first
+    /// call only, since a kept instance may take many.
     fn run_func<'a>(&mut self) -> Result<RunFunc<'a>> {
-        self.func("run")?
-            .typed::<(&str,), (Result<String, String>,)>(&self.store)
-            .map_err(|e| Error::ExportType {
-                plugin: self.plugin.name().to_string(),
-                export: "run".into(),
-                reason: format!(
-                    "expected `run: func(input: string) -> result<string, string>` of world \
-                     wasmplug:plugin/plugin@0.1.0: {e:#}"
-                ),
-            })
+        let func = match self.run {
+            Some(func) => func,
+            None => {
+                let func = self.func("run")?;
+                func.typed::<(&str,), (Result<String, String>,)>(&self.store)
+                    .map_err(|e| Error::ExportType {
+                        plugin: self.plugin.name().to_string(),
+                        export: "run".into(),
+                        reason: format!(
+                            "expected `run: func(input: string) -> result<string, string>` of \
+                             world wasmplug:plugin/plugin@0.1.0: {e:#}"
+                        ),
+                    })?;
+                *self.run.insert(func)
+            }
+        };
+        // SAFETY: `func` was type-checked above as this very signature;
+        // the borrow's lifetime makes no difference to its type at run time.
+        Ok(unsafe { TypedFunc::new_unchecked(func) })
     }
 
     /// What turns `run`'s `err`, the plugin's answer, into [`Error::Guest`].
@@ -228,9 +250,34 @@ impl<T: Send + 'static> Instance<T> {
         self.call_blocking_answer("run", |store| run.call(store, (input,)), answer)
     }
 
+    /// Calls `func` with `params` as `drive` says, under the limits, with
+    /// `answer` as in [`Self::call_answer`].
+    pub(crate) async fn call_typed<P, R, A>(
+        &mut self,
+        drive: Drive,
+        export: &str,
+        func: TypedFunc<P, R>,
+        params: P,
+        answer: impl FnOnce(R) -> Result<A>,
+    ) -> Result<A>
+    where
+        P: ComponentNamedList + Lower + Send + Sync,
+        R: ComponentNamedList + Lift + Send + Sync + 'static,
+    {
+        match drive {
+            Drive::Async => {
+                let call =
+                    async |store: &mut Store<StoreData<T>>| func.call_async(store, params).await;
+                self.call_answer(export, call, answer).await
+            }
+            Drive::Blocking => {
+                self.call_blocking_answer(export, |store| func.call(store, params), answer)
+            }
+        }
+    }
+
     /// Fails if the instance was discarded or made for the other kind of
-    /// call, or, for a blocking call, if the caller is in an async runtime
-    /// (the plugin itself was checked when the instance was made).
+    /// call.
     fn check_callable(&self, blocking: bool) -> Result<()> {
         if self.discarded {
             return Err(Error::InstanceDiscarded {
@@ -244,9 +291,6 @@ impl<T: Send + 'static> Instance<T> {
             } else {
                 "this instance was made by `instantiate_blocking`: use `call_blocking`"
             }));
-        }
-        if blocking {
-            self.plugin.check_outside_runtime()?;
         }
         Ok(())
     }
@@ -315,24 +359,37 @@ impl<T: Send + 'static> Instance<T> {
     /// Calls an export, `export` by name, with dynamic values; `results`
     /// are returned.
     pub async fn call_func(&mut self, export: &str, func: Func, args: &[Val]) -> Result<Vec<Val>> {
-        self.call_func_answer(export, func, args, Ok).await
+        self.call_func_answer(Drive::Async, export, func, args, Ok)
+            .await
     }
 
-    /// [`Self::call_func`] with an `answer`, as [`Self::call_answer`].
+    /// [`Self::call_func`] driven as `drive` says, with an `answer`, as
+    /// [`Self::call_answer`].
     pub(crate) async fn call_func_answer<A>(
         &mut self,
+        drive: Drive,
         export: &str,
         func: Func,
         args: &[Val],
         answer: impl FnOnce(Vec<Val>) -> Result<A>,
     ) -> Result<A> {
-        let count = func.ty(&self.store).results().len();
-        let call = async |store: &mut Store<StoreData<T>>| {
-            let mut results = vec![Val::Bool(false); count];
-            func.call_async(store, args, &mut results).await?;
-            Ok(results)
-        };
-        self.call_answer(export, call, answer).await
+        let mut results = vec![Val::Bool(false); func.ty(&self.store).results().len()];
+        match drive {
+            Drive::Async => {
+                let call = async |store: &mut Store<StoreData<T>>| {
+                    func.call_async(store, args, &mut results).await?;
+                    Ok(results)
+                };
+                self.call_answer(export, call, answer).await
+            }
+            Drive::Blocking => {
+                let call = |store: &mut Store<StoreData<T>>| {
+                    func.call(store, args, &mut results)?;
+                    Ok(results)
+                };
+                self.call_blocking_answer(export, call, answer)
+            }
+        }
     }
 
     /// An exported function with its signature checked against `P` and
@@ -372,6 +429,15 @@ impl<T: Send + 'static> Instance<T> {
     /// The plugin this is an instance of.
     pub fn plugin(&self) -> &Plugin<T> {
         &self.plugin
+    }
+
+    /// How calls into this instance are driven.
+    pub(crate) fn drive(&self) -> Drive {
+        if self.blocking {
+            Drive::Blocking
+        } else {
+            Drive::Async
+        }
     }
 
     /// Whether a failed call has made this instance unusable.

@@ -10,9 +10,10 @@
 
 use wasmtime::component::{ComponentNamedList, Func, Lift, Lower, Type, Val};
 
+use crate::call::ready_now;
 use crate::dynamic::{ErrResult, Signature};
 use crate::error::{Error, Result};
-use crate::instance::Instance;
+use crate::instance::{Drive, Instance};
 
 /// An argument or result of a dynamic call.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +62,21 @@ impl<T: Send + 'static> Instance<T> {
     /// Calls `export` with dynamic arguments, through a typed function when
     /// the signature is one of the fast lanes' shapes.
     pub async fn call_values(&mut self, export: &str, args: &[Value]) -> Result<Vec<Value>> {
+        self.call_values_driven(Drive::Async, export, args).await
+    }
+
+    /// [`Self::call_values`] on an instance made for blocking calls
+    /// ([`crate::Plugin::instantiate_blocking`]).
+    pub fn call_values_blocking(&mut self, export: &str, args: &[Value]) -> Result<Vec<Value>> {
+        ready_now(self.call_values_driven(Drive::Blocking, export, args))?
+    }
+
+    async fn call_values_driven(
+        &mut self,
+        drive: Drive,
+        export: &str,
+        args: &[Value],
+    ) -> Result<Vec<Value>> {
         let (func, signature) = self.resolve(export, args.len())?;
         for (index, (arg, ty)) in args.iter().zip(&signature.params).enumerate() {
             if !fits(arg, ty) {
@@ -70,45 +86,46 @@ impl<T: Send + 'static> Instance<T> {
                 });
             }
         }
-        self.call_values_of(export, func, &signature, args, ErrResult::Value)
-            .await
+        let call = Dynamic {
+            drive,
+            export,
+            func,
+            err: ErrResult::Value,
+        };
+        self.call_values_of(call, &signature, args).await
     }
 
-    /// Calls with `args` of `signature`, making of a top-level `err` what
-    /// `err` says.
+    /// Makes `call` with `args` of `signature`.
     pub(crate) async fn call_values_of(
         &mut self,
-        export: &str,
-        func: Func,
+        call: Dynamic<'_>,
         signature: &Signature,
         args: &[Value],
-        err: ErrResult,
     ) -> Result<Vec<Value>> {
         let plugin = self.plugin().inner.admitted.name.clone();
-        if let Some(results) = self.fast_lane(export, func, signature, args, err).await? {
+        if let Some(results) = self.fast_lane(call, signature, args).await? {
             return Ok(results);
         }
         let vals: Vec<Val> = args.iter().cloned().map(Val::from).collect();
-        self.call_func_answer(export, func, &vals, |results| {
+        let answer = |results: Vec<Val>| {
             let values = results
                 .into_iter()
                 .zip(&signature.results)
                 .map(|(val, ty)| value_of(val, ty))
                 .collect();
-            err.judge(&plugin, values)
-        })
-        .await
+            call.err.judge(&plugin, values)
+        };
+        self.call_func_answer(call.drive, call.export, call.func, &vals, answer)
+            .await
     }
 
     /// The call through a typed function, or `None` when the signature has
     /// no lane (or the arguments do not match it).
     async fn fast_lane(
         &mut self,
-        export: &str,
-        func: Func,
+        call: Dynamic<'_>,
         signature: &Signature,
         args: &[Value],
-        err: ErrResult,
     ) -> Result<Option<Vec<Value>>> {
         let [result] = signature.results.as_slice() else {
             return Ok(None);
@@ -117,15 +134,13 @@ impl<T: Send + 'static> Instance<T> {
             return Ok(None);
         };
         let value = match (signature.params.as_slice(), args) {
-            ([], []) => self.lane(export, func, (), output, err).await?,
+            ([], []) => self.lane(call, (), output).await?,
             ([param], [arg]) => match (shape(param), arg) {
                 (Some(Shape::Bytes), Value::Bytes(bytes)) => {
-                    self.lane(export, func, (bytes.as_slice(),), output, err)
-                        .await?
+                    self.lane(call, (bytes.as_slice(),), output).await?
                 }
                 (Some(Shape::String), Value::String(text)) => {
-                    self.lane(export, func, (text.as_str(),), output, err)
-                        .await?
+                    self.lane(call, (text.as_str(),), output).await?
                 }
                 _ => return Ok(None),
             },
@@ -135,14 +150,7 @@ impl<T: Send + 'static> Instance<T> {
     }
 
     /// A typed call with `params`, whose one result has the shape `output`.
-    async fn lane<P>(
-        &mut self,
-        export: &str,
-        func: Func,
-        params: P,
-        output: Shape,
-        err: ErrResult,
-    ) -> Result<Vec<Value>>
+    async fn lane<P>(&mut self, call: Dynamic<'_>, params: P, output: Shape) -> Result<Vec<Value>>
     where
         P: ComponentNamedList + Lower + Send + Sync,
     {
@@ -150,28 +158,23 @@ impl<T: Send + 'static> Instance<T> {
         match output {
             Shape::Bytes => {
                 let answer = |(bytes,)| Ok(vec![Value::Bytes(bytes)]);
-                self.typed::<P, (Vec<u8>,), _>(export, func, params, answer)
-                    .await
+                self.typed::<P, (Vec<u8>,), _>(call, params, answer).await
             }
             Shape::String => {
                 let answer = |(text,)| Ok(vec![Value::String(text)]);
-                self.typed::<P, (String,), _>(export, func, params, answer)
-                    .await
+                self.typed::<P, (String,), _>(call, params, answer).await
             }
             Shape::ResultString => {
-                let answer = |(result,)| err.judge(&plugin, vec![result_value(result)]);
-                self.typed::<P, (std::result::Result<String, String>,), _>(
-                    export, func, params, answer,
-                )
-                .await
+                let answer = |(result,)| call.err.judge(&plugin, vec![result_value(result)]);
+                self.typed::<P, (std::result::Result<String, String>,), _>(call, params, answer)
+                    .await
             }
         }
     }
 
     async fn typed<P, R, A>(
         &mut self,
-        export: &str,
-        func: Func,
+        call: Dynamic<'_>,
         params: P,
         answer: impl FnOnce(R) -> Result<A>,
     ) -> Result<A>
@@ -179,16 +182,23 @@ impl<T: Send + 'static> Instance<T> {
         P: ComponentNamedList + Lower + Send + Sync,
         R: ComponentNamedList + Lift + Send + Sync + 'static,
     {
-        let typed = func
+        let typed = call
+            .func
             .typed::<P, R>(self.store_mut())
             .map_err(|e| Error::runtime_message(format!("fast lane type check: {e:#}")))?;
-        self.call_answer(
-            export,
-            async |store| typed.call_async(store, params).await,
-            answer,
-        )
-        .await
+        self.call_typed(call.drive, call.export, typed, params, answer)
+            .await
     }
+}
+
+/// One dynamic call: how it is driven, the export by name and as found,
+/// and what a top-level `err` is made of.
+#[derive(Clone, Copy)]
+pub(crate) struct Dynamic<'a> {
+    pub(crate) drive: Drive,
+    pub(crate) export: &'a str,
+    pub(crate) func: Func,
+    pub(crate) err: ErrResult,
 }
 
 /// A value of type `ty` as a [`Value`]: byte lists and strings by their

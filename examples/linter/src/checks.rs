@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use wasmplug::wasmtime::component::HasSelf;
 use wasmplug::{
-    Error, Grant, Host, HostBuilder, HostInterface, InstancePool, Lifecycle, Limit, LimitOverrides,
-    Limits, Plugin, PluginSet, Policy, StoreData,
+    Error, Grant, Host, HostBuilder, HostInterface, Instance, InstancePool, Lifecycle, Limit,
+    LimitOverrides, Limits, Plugin, PluginSet, Policy, StoreData,
 };
 
 use crate::config::Config;
@@ -86,8 +86,9 @@ pub enum Outcome {
 pub struct Linter {
     host: Host<Env>,
     set: PluginSet<Env>,
-    /// Kept instances of the checks that take async calls, by name.
-    pools: BTreeMap<String, InstancePool<Env>>,
+    /// Kept instances of the checks that take async calls, with their
+    /// bindings, by name.
+    pools: BTreeMap<String, InstancePool<Env, bindings::waiting::Check>>,
     config: Config,
 }
 
@@ -126,7 +127,10 @@ impl Linter {
                     max_calls: 1000,
                     max_idle: Duration::from_secs(60),
                 };
-                pools.insert(plugin.name().to_string(), plugin.pool(reuse));
+                let bind = |instance: &mut Instance<Env>| {
+                    instance.bind(|store, i| bindings::waiting::Check::new(store, i))
+                };
+                pools.insert(plugin.name().to_string(), plugin.pool_with(reuse, bind));
             }
         }
         Ok(Linter {
@@ -183,13 +187,13 @@ impl Linter {
             let check = instance.bind(|store, i| bindings::blocking::Check::new(store, i))?;
             return instance.call_blocking("lint", |store| check.call_lint(store, source));
         };
-        self.host.block_on(pool.with_instance(async |instance| {
-            *instance.host_data_mut() = env;
-            let check = instance.bind(|store, i| bindings::waiting::Check::new(store, i))?;
-            instance
-                .call("lint", async |store| check.call_lint(store, source).await)
-                .await
-        }))?
+        self.host
+            .block_on(pool.with_bound(async |instance, check| {
+                *instance.host_data_mut() = env;
+                instance
+                    .call("lint", async |store| check.call_lint(store, source).await)
+                    .await
+            }))?
     }
 }
 

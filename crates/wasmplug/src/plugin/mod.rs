@@ -85,9 +85,10 @@ impl<T: Send + 'static> Plugin<T> {
     /// could make wait qualifies: each of its capabilities says whether it
     /// could (directories, network, stdin, clocks and host interfaces not
     /// declared synchronous can). Its CPU time limit holds as for any call;
-    /// since it cannot wait, its wall-clock time is its CPU time. Not from
-    /// inside an async runtime, where WASI's synchronous functions cannot
-    /// run: there, use [`Plugin::instantiate`].
+    /// since it cannot wait, its wall-clock time is its CPU time. Its calls
+    /// run on the caller's thread: any thread of the host's, tokio's
+    /// blocking pool, or a multi-thread runtime's worker, whose other tasks
+    /// move to another thread meanwhile (`tokio::task::block_in_place`).
     pub fn instantiate_blocking(&self) -> Result<Instance<T>> {
         self.check_blocking()?;
         let inner = &self.inner;
@@ -121,24 +122,12 @@ impl<T: Send + 'static> Plugin<T> {
         self.instantiate_blocking()?.run_blocking(input)
     }
 
-    /// Fails unless blocking calls may be made here, on this plugin.
+    /// Fails unless this plugin can take blocking calls.
     pub(crate) fn check_blocking(&self) -> Result<()> {
         match &self.inner.blocking_refusal {
             Some(reason) => Err(self.not_blocking(reason)),
-            None => self.check_outside_runtime(),
+            None => Ok(()),
         }
-    }
-
-    /// Fails inside an async runtime, where WASI's synchronous functions,
-    /// which blocking calls use, cannot run.
-    pub(crate) fn check_outside_runtime(&self) -> Result<()> {
-        if tokio::runtime::Handle::try_current().is_err() {
-            return Ok(());
-        }
-        Err(self.not_blocking(
-            "it is called from inside an async runtime, where WASI's synchronous functions \
-             cannot run; use `instantiate` and `call` there",
-        ))
     }
 
     pub(crate) fn not_blocking(&self, reason: &str) -> Error {
@@ -151,6 +140,30 @@ impl<T: Send + 'static> Plugin<T> {
     /// A pool that keeps instances of this plugin per `lifecycle`.
     pub fn pool(&self, lifecycle: Lifecycle) -> InstancePool<T> {
         InstancePool::new(self.clone(), lifecycle)
+    }
+
+    /// A pool whose instances each keep what `bind` makes of them once,
+    /// typically the bindings the host calls them through, so that no call
+    /// looks an export up again:
+    ///
+    /// ```ignore
+    /// let pool = plugin.pool_with(lifecycle, |instance| {
+    ///     instance.bind(|store, instance| Filter::new(store, instance))
+    /// });
+    /// let out = pool
+    ///     .with_bound(async |instance, filter| {
+    ///         instance
+    ///             .call("transform", async |s| filter.call_transform(s, text).await)
+    ///             .await
+    ///     })
+    ///     .await?;
+    /// ```
+    pub fn pool_with<B: Send + 'static>(
+        &self,
+        lifecycle: Lifecycle,
+        bind: impl Fn(&mut Instance<T>) -> Result<B> + Send + Sync + 'static,
+    ) -> InstancePool<T, B> {
+        InstancePool::with_bindings(self.clone(), lifecycle, bind)
     }
 }
 
