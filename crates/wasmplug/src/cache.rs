@@ -18,14 +18,24 @@
 //! artifact first, so a reader never sees half a file and two processes
 //! filling the same entry both succeed. An entry that fails any check, or
 //! is not a regular file, is deleted and the component compiled again.
-//! Reading an entry refreshes its modification time, which pruning uses to
-//! drop the least recently used entries first.
+//! Reading an entry refreshes its modification time (at most once a
+//! minute), which pruning uses to drop the least recently used entries
+//! first.
+//!
+//! A cache remembers the entries it has checked, by the artifact file's
+//! device, inode, length, modification and change times: loading the same
+//! plugin again maps the artifact without reading it through its CRC once
+//! more, as long as the file is the very one checked and has not been
+//! written since (any write or rename moves its change time, which no
+//! user's program can set back).
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
@@ -98,7 +108,43 @@ impl Artifact for Module {
 pub struct ArtifactCache {
     dir: PathBuf,
     max_bytes: u64,
+    /// The entries checked so far, as their artifact files were then.
+    checked: Arc<Mutex<HashMap<PathBuf, FileStamp>>>,
 }
+
+/// What tells a file from any other, or from itself after a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl FileStamp {
+    #[cfg(unix)]
+    fn of(meta: &fs::Metadata) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        Some(FileStamp {
+            device: meta.dev(),
+            inode: meta.ino(),
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+
+    /// Elsewhere nothing reliably tells a rewritten file: every load checks.
+    #[cfg(not(unix))]
+    fn of(_meta: &fs::Metadata) -> Option<Self> {
+        None
+    }
+}
+
+/// How stale an entry's modification time may get before a load refreshes
+/// it: pruning needs the order of use, not the instant.
+const TOUCH_AFTER: Duration = Duration::from_secs(60);
 
 /// What a cache holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +161,7 @@ impl ArtifactCache {
         ArtifactCache {
             dir: dir.into(),
             max_bytes,
+            checked: Arc::default(),
         }
     }
 
@@ -147,19 +194,29 @@ impl ArtifactCache {
     /// engine.
     pub(crate) fn load<A: Artifact>(&self, engine: &Engine, component: &Sha256Digest) -> Option<A> {
         let path = self.entry::<A>(engine, component);
-        if let Err(refusal) = self.trusted(&path) {
-            tracing::warn!("{refusal}; compiling without the compiled-component cache");
-            return None;
-        }
-        let check = read_regular(&path.with_extension(CHECK_EXTENSION))?;
-        match artifact_check(&path, component) {
-            Ok(actual) if actual == check => {}
-            Ok(_) => {
-                tracing::warn!(path = %path.display(), "discarding a damaged compiled-component cache entry");
-                remove_entry(&path);
+        let meta = match self.trusted(&path) {
+            Ok(meta) => meta?,
+            Err(refusal) => {
+                tracing::warn!("{refusal}; compiling without the compiled-component cache");
                 return None;
             }
-            Err(_) => return None,
+        };
+        if !meta.is_file() {
+            remove_entry(&path);
+            return None;
+        }
+        let stamp = FileStamp::of(&meta);
+        if stamp.is_none() || stamp != self.checked_stamp(&path) {
+            let check = read_regular(&path.with_extension(CHECK_EXTENSION))?;
+            match artifact_check(&path, component) {
+                Ok(actual) if actual == check => {}
+                Ok(_) => {
+                    tracing::warn!(path = %path.display(), "discarding a damaged compiled-component cache entry");
+                    remove_entry(&path);
+                    return None;
+                }
+                Err(_) => return None,
+            }
         }
         // SAFETY: wasmtime trusts serialized artifacts to be its own output.
         // This one is: it sits under this engine's compatibility hash in a
@@ -167,14 +224,13 @@ impl ArtifactCache {
         // (checked just above, as is the entry itself), it is a regular file
         // whose length and CRC match those written with it, which also bind
         // it to this component's SHA-256 (so it is not truncated, damaged, or
-        // another component's artifact), every writer replaces it only by
-        // renaming a complete file over it, and wasmtime checks that it is a
-        // component (or module) compiled for this engine.
+        // another component's artifact), or it is the very file this cache
+        // checked so before, unwritten since; every writer replaces it only
+        // by renaming a complete file over it, and wasmtime checks that it is
+        // a component (or module) compiled for this engine.
         match unsafe { A::map(engine, &path) } {
             Ok(compiled) => {
-                if let Ok(file) = File::options().append(true).open(&path) {
-                    let _ = file.set_modified(SystemTime::now());
-                }
+                self.remember(&path, &meta);
                 Some(compiled)
             }
             Err(error) => {
@@ -185,30 +241,66 @@ impl ArtifactCache {
         }
     }
 
+    fn checked_stamp(&self, path: &Path) -> Option<FileStamp> {
+        let checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
+        checked.get(path).copied()
+    }
+
+    /// Records the entry at `path` as checked, refreshing its time of last
+    /// use first when it is stale.
+    fn remember(&self, path: &Path, meta: &fs::Metadata) {
+        let stale = meta
+            .modified()
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_none_or(|age| age > TOUCH_AFTER);
+        let meta = if stale {
+            let Ok(file) = File::options().append(true).open(path) else {
+                return;
+            };
+            let _ = file.set_modified(SystemTime::now());
+            let Ok(meta) = file.metadata() else {
+                return;
+            };
+            meta
+        } else {
+            meta.clone()
+        };
+        if let Some(stamp) = FileStamp::of(&meta) {
+            let mut checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
+            checked.insert(path.to_path_buf(), stamp);
+        }
+    }
+
     /// Whether the entry at `path` and the directories above it up to the
-    /// cache's own are this user's and writable by no one else. Missing
-    /// parts are fine: they will be created so. The directories are judged
-    /// by what they lead to (a cache directory may be a symlink); the
-    /// entry's files must be regular files, and are judged by
-    /// [`artifact_check`] and [`read_regular`].
-    fn trusted(&self, path: &Path) -> std::result::Result<(), String> {
+    /// cache's own are this user's and writable by no one else, with the
+    /// artifact's metadata when there is anything at its path. Missing parts are fine:
+    /// they will be created so. The directories are judged by what they
+    /// lead to (a cache directory may be a symlink); the entry's files must
+    /// be regular files, and are judged by [`artifact_check`] and
+    /// [`read_regular`].
+    fn trusted(&self, path: &Path) -> std::result::Result<Option<fs::Metadata>, String> {
         let engine_dir = path.parent().unwrap_or(&self.dir);
         let check = path.with_extension(CHECK_EXTENSION);
+        let artifact = fs::symlink_metadata(path);
         let parts = [
             (self.dir.as_path(), fs::metadata(&self.dir)),
             (engine_dir, fs::metadata(engine_dir)),
-            (path, fs::symlink_metadata(path)),
             (check.as_path(), fs::symlink_metadata(&check)),
         ];
-        for (part, meta) in parts {
+        for (part, meta) in parts
+            .iter()
+            .map(|(p, m)| (*p, m.as_ref()))
+            .chain([(path, artifact.as_ref())])
+        {
             match meta {
-                Ok(meta) if meta.is_dir() || meta.is_file() => owned_and_private(part, &meta)?,
+                Ok(meta) if meta.is_dir() || meta.is_file() => owned_and_private(part, meta)?,
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(format!("cannot check {}: {e}", part.display())),
             }
         }
-        Ok(())
+        Ok(artifact.ok())
     }
 
     /// Saves a compiled component; failures only cost a later recompile.
@@ -499,6 +591,28 @@ mod tests {
             assert!(cache.load::<Component>(&engine, &digest).is_none());
             assert!(!path.exists(), "a damaged entry is removed");
         }
+    }
+
+    /// An entry checked once maps without its CRC being read again (so a
+    /// check file spoiled after the fact goes unread), until the artifact
+    /// is written, in place and at its length, which the next load sees.
+    #[test]
+    fn a_checked_entry_is_read_again_only_once_written() {
+        let (_dir, cache, engine, component, digest) = setup();
+        cache.store(&engine, &digest, &component);
+        assert!(cache.load::<Component>(&engine, &digest).is_some());
+        let path = cache.entry::<Component>(&engine, &digest);
+        fs::write(path.with_extension(CHECK_EXTENSION), b"spoiled").unwrap();
+        assert!(cache.load::<Component>(&engine, &digest).is_some());
+
+        cache.store(&engine, &digest, &component);
+        assert!(cache.load::<Component>(&engine, &digest).is_some());
+        let mut flipped = fs::read(&path).unwrap();
+        let last = flipped.len() - 100;
+        flipped[last] ^= 0xff;
+        fs::write(&path, &flipped).unwrap();
+        assert!(cache.load::<Component>(&engine, &digest).is_none());
+        assert!(!path.exists(), "a damaged entry is removed");
     }
 
     #[test]
