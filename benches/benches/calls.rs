@@ -408,6 +408,51 @@ fn pools(c: &mut Criterion) {
     group.finish();
 }
 
+/// A guest that calls a host function, the default world's `log`, from
+/// its `run`: raw wasmtime with `log` and `config` linked as functions
+/// that do nothing, and wasmplug's, which emit the line as a `tracing`
+/// event (to no subscriber here), blocking and async.
+fn host_function(c: &mut Criterion) {
+    let runtime = new_runtime();
+    let engine = raw_instance(true).0.engine().clone();
+    let component = Component::from_file(&engine, guest("hostile")).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut host = linker.instance("wasmplug:plugin/host@0.1.0").unwrap();
+    host.func_new("log", |_, _, _, _| Ok(())).unwrap();
+    host.func_new("config", |_, _, _, results| {
+        results[0] = Val::Option(None);
+        Ok(())
+    })
+    .unwrap();
+    let mut store = raw_store(&engine);
+    let raw = linker.instantiate(&mut store, &component).unwrap();
+    let raw_run = raw_func::<(&str,), (Result<String, String>,)>(&mut store, &raw, "run");
+
+    let host = Host::builder()
+        .cache(ArtifactCache::at_default_dir())
+        .build()
+        .unwrap();
+    let plugin: Plugin = runtime.block_on(host.load_file(guest("hostile"))).unwrap();
+    let mut blocking = plugin.instantiate_blocking().unwrap();
+    let mut instance = runtime.block_on(plugin.instantiate()).unwrap();
+    let mut group = c.benchmark_group("host function log");
+    group.bench_function("raw wasmtime + epoch deadline", |b| {
+        b.iter(|| sync_limited(&mut store, |s| raw_run.call(s, ("log hi",))))
+    });
+    group.bench_function("wasmplug blocking", |b| {
+        b.iter(|| blocking.run_blocking("log hi").unwrap())
+    });
+    group.bench_function("wasmplug", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                instance.run("log hi").await.unwrap()
+            })
+        })
+    });
+    group.finish();
+}
+
 /// Blocking calls from threads inside tokio: its blocking pool, and a
 /// multi-thread runtime's `block_on` (as inside `Host::block_on`), against
 /// a thread outside any runtime.
@@ -523,5 +568,13 @@ fn on_threads<F: FnOnce() + Send>(
     .elapsed()
 }
 
-criterion_group!(benches, calls, dynamic, pools, blocking_threads, throughput);
+criterion_group!(
+    benches,
+    calls,
+    dynamic,
+    pools,
+    host_function,
+    blocking_threads,
+    throughput
+);
 criterion_main!(benches);

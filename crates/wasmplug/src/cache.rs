@@ -241,6 +241,21 @@ impl ArtifactCache {
         }
     }
 
+    /// Whether the entry for `component` is one this cache checked and
+    /// that is unchanged since, so that loading it reads nothing through.
+    pub(crate) fn checked_before<A: Artifact>(
+        &self,
+        engine: &Engine,
+        component: &Sha256Digest,
+    ) -> bool {
+        let path = self.entry::<A>(engine, component);
+        let stamp = fs::symlink_metadata(&path)
+            .ok()
+            .filter(fs::Metadata::is_file)
+            .and_then(|meta| FileStamp::of(&meta));
+        stamp.is_some() && stamp == self.checked_stamp(&path)
+    }
+
     fn checked_stamp(&self, path: &Path) -> Option<FileStamp> {
         let checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
         checked.get(path).copied()

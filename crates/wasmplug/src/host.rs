@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::manifest::Manifest;
 use crate::names::{DEFAULT_WORLD, WitName};
-use crate::plugin::{self, Composed, LoadRequest, ManifestSource, Plugin};
+use crate::plugin::{self, Composed, LoadRequest, Plugin};
 use crate::policy::{Consent, Policy};
 use crate::registry::Registry;
 use crate::source::WasmBytes;
@@ -438,12 +438,19 @@ impl<T: Send + 'static> Host<T> {
             .await
     }
 
+    /// Runs the load pipeline: off tokio's async workers when it may
+    /// compile, and right here when the compiled component is one this
+    /// host's cache has checked before, which costs no more than a call
+    /// into the blocking pool would.
     async fn load<L: Send + 'static>(
         &self,
         request: LoadRequest,
         step: fn(Host<T>, LoadRequest) -> Result<L>,
     ) -> Result<L> {
         let host = self.clone();
+        if plugin::warm(&self.inner, &request) {
+            return step(host, request);
+        }
         off_async_workers(move || step(host, request)).await
     }
 
@@ -510,13 +517,12 @@ pub(crate) async fn off_async_workers<R: Send + 'static>(
 
 /// A file to load, with its manifest: the one given, or the one beside it.
 fn file_request(path: &Path, manifest: Option<&Path>) -> Result<LoadRequest> {
-    let manifest = match manifest
+    // Read now, so that where the load runs can depend on its limits.
+    let manifest = manifest
         .map(Path::to_path_buf)
         .or_else(|| Manifest::beside(path))
-    {
-        Some(manifest) => ManifestSource::File(manifest),
-        None => ManifestSource::None,
-    };
+        .map(|manifest| Manifest::from_file(&manifest))
+        .transpose()?;
     Ok(LoadRequest {
         bytes: WasmBytes::from_file(path)?,
         manifest,
@@ -548,7 +554,7 @@ fn composed_request(
 fn bytes_request(name: &str, bytes: Vec<u8>, manifest: Option<Manifest>) -> Result<LoadRequest> {
     Ok(LoadRequest {
         bytes: WasmBytes::from_bytes(name, bytes)?,
-        manifest: manifest.map_or(ManifestSource::None, |m| ManifestSource::Given(Box::new(m))),
+        manifest,
         default_name: name.to_string(),
         consent: None,
         with: Vec::new(),

@@ -4,7 +4,6 @@
 //! take it from the cache), match every import to the capability that
 //! provides it, and link it once, ready to instantiate many times.
 
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use wasmtime::Engine;
@@ -30,16 +29,9 @@ use crate::source::{SourceKind, WasmBytes, imports_types_only, top_level_imports
 use crate::store::StoreData;
 use crate::telemetry::{PluginLabel, Telemetry};
 
-/// Where a plugin's manifest comes from.
-pub(crate) enum ManifestSource {
-    File(PathBuf),
-    Given(Box<Manifest>),
-    None,
-}
-
 pub(crate) struct LoadRequest {
     pub(crate) bytes: WasmBytes,
-    pub(crate) manifest: ManifestSource,
+    pub(crate) manifest: Option<Manifest>,
     /// The name used when there is no manifest.
     pub(crate) default_name: String,
     /// The user's consent for this load, when not the host's: a plugin
@@ -53,7 +45,7 @@ pub(crate) struct LoadRequest {
 /// A component a plugin is composed with.
 pub(crate) struct Composed {
     pub(crate) bytes: WasmBytes,
-    pub(crate) manifest: ManifestSource,
+    pub(crate) manifest: Option<Manifest>,
     pub(crate) default_name: String,
 }
 
@@ -94,14 +86,9 @@ pub(crate) fn admit<T: Send + 'static>(
     settings: &HostInner<T>,
     consent: &Consent,
     bytes: &WasmBytes,
-    manifest: ManifestSource,
+    manifest: Option<Manifest>,
     default_name: String,
 ) -> Result<Admitted<T>> {
-    let manifest = match manifest {
-        ManifestSource::File(path) => Some(Manifest::from_file(&path)?),
-        ManifestSource::Given(manifest) => Some(*manifest),
-        ManifestSource::None => None,
-    };
     if let Some(manifest) = &manifest {
         check_world_version(settings, manifest)?;
     }
@@ -271,6 +258,33 @@ pub(crate) fn load<T: Send + 'static>(host: Host<T>, request: LoadRequest) -> Re
         host,
         inner: Arc::new(inner),
     })
+}
+
+/// Whether `request` would load without compiling, from an artifact this
+/// host's cache has checked before and that is unchanged since: a plain
+/// component (nothing to wrap or compose) whose first engine flavor, given
+/// its limits, has such an entry. A wrong guess costs only where the load
+/// runs, never what it does.
+pub(crate) fn warm<T: 'static>(settings: &HostInner<T>, request: &LoadRequest) -> bool {
+    let Some(cache) = &settings.cache else {
+        return false;
+    };
+    if !request.with.is_empty() || request.bytes.kind != SourceKind::Component {
+        return false;
+    }
+    let manifest = request.manifest.as_ref();
+    let name = manifest.map_or(&request.default_name, |m| &m.plugin.name);
+    let fuel = limits(settings, manifest, name).fuel.is_some();
+    let Some(flavor) = Flavor::candidates(&request.bytes.bytes, fuel)
+        .first()
+        .copied()
+    else {
+        return false;
+    };
+    settings
+        .engines
+        .get(flavor)
+        .is_ok_and(|engine| cache.checked_before::<Component>(engine, &request.bytes.sha256))
 }
 
 /// What a plugin without a manifest asks for: whatever the host gives every

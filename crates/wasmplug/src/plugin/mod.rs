@@ -21,7 +21,7 @@ use crate::source::{Sha256Digest, SourceKind};
 use crate::store::StoreData;
 use crate::telemetry::PluginStats;
 
-pub(crate) use load::{Admitted, Composed, LoadRequest, ManifestSource, admit, load};
+pub(crate) use load::{Admitted, Composed, LoadRequest, admit, load, warm};
 
 /// A plugin ready to run. Cheap to clone and safe to share across threads.
 pub struct Plugin<T: 'static = ()> {

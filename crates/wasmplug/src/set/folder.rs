@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::manifest::{MANIFEST_FILE, Manifest};
-use crate::plugin::{LoadRequest, ManifestSource};
+use crate::plugin::LoadRequest;
 use crate::source::{Sha256Digest, WasmBytes};
 
 /// The bytes of a plugin's files as last read: a reload of the same bytes
@@ -52,9 +52,9 @@ pub(crate) fn read(path: &Path) -> Result<Option<Contents>> {
             let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
             let digest = Sha256Digest::of(text.as_bytes());
             let manifest = Manifest::parse(&text, &path)?;
-            (ManifestSource::Given(Box::new(manifest)), Some(digest))
+            (Some(manifest), Some(digest))
         }
-        None => (ManifestSource::None, None),
+        None => (None, None),
     };
     let default_name = wasm
         .file_stem()
