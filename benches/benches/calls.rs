@@ -81,14 +81,20 @@ fn sync_limited<R>(
     call(store).unwrap()
 }
 
-/// The floor of an async call path that keeps a CPU limit: the epoch
-/// deadline set before every call, yielding at each tick, on a fiber.
+/// A store for the floor of an async call path that keeps a CPU limit:
+/// on an engine with epoch interruption, yielding at each tick.
+fn async_epoch_instance() -> (Store<Raw>, wasmtime::component::Instance) {
+    let (mut store, instance, _) = raw_instance(true);
+    store.epoch_deadline_async_yield_and_update(1);
+    (store, instance)
+}
+
+/// That floor: the epoch deadline set before every call, on a fiber.
 async fn async_limited<R>(
     store: &mut Store<Raw>,
     call: impl AsyncFnOnce(&mut Store<Raw>) -> wasmtime::Result<R>,
 ) -> R {
     store.set_epoch_deadline(500);
-    store.epoch_deadline_async_yield_and_update(1);
     call(store).await.unwrap()
 }
 
@@ -96,6 +102,7 @@ fn calls(c: &mut Criterion) {
     let runtime = new_runtime();
     let (mut store, raw, pre) = raw_instance(false);
     let (mut epoch_store, epoch_raw, _) = raw_instance(true);
+    let (mut async_epoch_store, async_epoch_raw) = async_epoch_instance();
     let plugin = plug_plugin(&runtime);
     let mut plug = runtime.block_on(plugin.instantiate()).unwrap();
     let mut blocking = plugin.instantiate_blocking().unwrap();
@@ -142,11 +149,13 @@ fn calls(c: &mut Criterion) {
     group.bench_function("raw wasmtime + epoch deadline", |b| {
         b.iter(|| sync_limited(&mut epoch_store, |s| epoch_add.call(s, (1, 2))))
     });
+    let async_epoch_add =
+        raw_func::<(u32, u32), (u32,)>(&mut async_epoch_store, &async_epoch_raw, "add");
     group.bench_function("raw wasmtime async + epoch deadline", |b| {
         b.iter_custom(|iters| {
             timed(&runtime, iters, async || {
-                async_limited(&mut epoch_store, async |s| {
-                    epoch_add.call_async(s, (1, 2)).await
+                async_limited(&mut async_epoch_store, async |s| {
+                    async_epoch_add.call_async(s, (1, 2)).await
                 })
                 .await
             })
@@ -188,11 +197,13 @@ fn calls(c: &mut Criterion) {
     group.bench_function("raw wasmtime + epoch deadline", |b| {
         b.iter(|| sync_limited(&mut epoch_store, |s| epoch_greet.call(s, ("world",))))
     });
+    let async_epoch_greet =
+        raw_func::<(&str,), (String,)>(&mut async_epoch_store, &async_epoch_raw, "greet");
     group.bench_function("raw wasmtime async + epoch deadline", |b| {
         b.iter_custom(|iters| {
             timed(&runtime, iters, async || {
-                async_limited(&mut epoch_store, async |s| {
-                    epoch_greet.call_async(s, ("world",)).await
+                async_limited(&mut async_epoch_store, async |s| {
+                    async_epoch_greet.call_async(s, ("world",)).await
                 })
                 .await
             })
@@ -426,6 +437,7 @@ fn host_function(c: &mut Criterion) {
     })
     .unwrap();
     let mut store = raw_store(&engine);
+    store.set_epoch_deadline(u64::MAX / 2);
     let raw = linker.instantiate(&mut store, &component).unwrap();
     let raw_run = raw_func::<(&str,), (Result<String, String>,)>(&mut store, &raw, "run");
 

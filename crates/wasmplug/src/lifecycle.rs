@@ -44,6 +44,8 @@ type Bind<T, B> = dyn Fn(&mut Instance<T>) -> Result<B> + Send + Sync;
 pub struct InstancePool<T: 'static = (), B: 'static = ()> {
     plugin: Plugin<T>,
     lifecycle: Lifecycle,
+    /// `max_idle` in whole epoch ticks, worked out once.
+    max_idle_ticks: u64,
     bind: Box<Bind<T, B>>,
     idle: Mutex<Idle<T, B>>,
 }
@@ -85,9 +87,16 @@ impl<T: Send + 'static, B: Send + 'static> InstancePool<T, B> {
         lifecycle: Lifecycle,
         bind: impl Fn(&mut Instance<T>) -> Result<B> + Send + Sync + 'static,
     ) -> Self {
+        let max_idle_ticks = match lifecycle {
+            Lifecycle::Reuse { max_idle, .. } => {
+                u64::try_from(max_idle.as_nanos() / EPOCH_TICK.as_nanos()).unwrap_or(u64::MAX)
+            }
+            Lifecycle::Fresh => 0,
+        };
         InstancePool {
             plugin,
             lifecycle,
+            max_idle_ticks,
             bind: Box::new(bind),
             idle: Mutex::new(Idle {
                 async_instances: Vec::new(),
@@ -173,18 +182,16 @@ impl<T: Send + 'static, B: Send + 'static> InstancePool<T, B> {
     /// The kept instance of the kind `drive` needs that was given back
     /// last, after dropping those idle too long.
     fn take(&self, drive: Drive) -> Option<Kept<T, B>> {
-        let Lifecycle::Reuse { max_idle, .. } = self.lifecycle else {
+        if self.lifecycle == Lifecycle::Fresh {
             return None;
-        };
+        }
         let now = self.plugin.host.inner.engines.ticks();
-        let max_idle =
-            u64::try_from(max_idle.as_nanos() / EPOCH_TICK.as_nanos().max(1)).unwrap_or(u64::MAX);
         let mut idle = self.lock();
         let kept = idle.of(drive);
         // More than `max_idle` whole ticks: idle for at least `max_idle`.
         let expired = kept
             .iter()
-            .take_while(|kept| now.saturating_sub(kept.since) > max_idle)
+            .take_while(|kept| now.saturating_sub(kept.since) > self.max_idle_ticks)
             .count();
         kept.drain(..expired);
         kept.pop()
