@@ -77,24 +77,27 @@ fn warm_loads(runtime: &tokio::runtime::Runtime) {
     let artifact = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(artifact.path(), plugin.component().serialize().unwrap()).unwrap();
     const RUNS: usize = 200;
-    let deserialize = median(RUNS, || {
-        time(|| unsafe { Component::deserialize_file(&engine, artifact.path()) }.unwrap())
-    });
-    let floor = median(RUNS, || {
-        time(|| {
-            // SAFETY: the file was serialized by this engine just above.
-            let component =
-                unsafe { Component::deserialize_file(&engine, artifact.path()) }.unwrap();
+    // Interleaved, so that the machine's other load weighs on all three.
+    let (mut deserialize, mut floor, mut load) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        // SAFETY: the file was serialized by this engine just above.
+        let map = || unsafe { Component::deserialize_file(&engine, artifact.path()) }.unwrap();
+        deserialize.push(time(map));
+        floor.push(time(|| {
+            let component = map();
             let mut linker = Linker::<wasmtime_wasi::p1::WasiP1Ctx>::new(&engine);
             wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
             // The default world's `log` and `config`, which wasmplug links.
             linker.define_unknown_imports_as_traps(&component).unwrap();
             linker.instantiate_pre(&component).unwrap()
-        })
-    });
-    let load = median(RUNS, || {
-        time(|| runtime.block_on(host.load_file(&path)).unwrap())
-    });
+        }));
+        load.push(time(|| runtime.block_on(host.load_file(&path)).unwrap()));
+    }
+    let middle = |mut times: Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    let (deserialize, floor, load) = (middle(deserialize), middle(floor), middle(load));
     println!();
     println!("| warm cache, Rust hello | median of {RUNS} | ÷ deserialize + link |");
     println!("| --- | --- | --- |");
