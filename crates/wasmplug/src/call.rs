@@ -104,7 +104,15 @@ pub(crate) fn guarded_blocking<T: Send + 'static, R, A>(
 /// - on a current-thread runtime, tokio gives no way to tell its one thread
 ///   from its blocking pool's, so the call runs where it is, for at most
 ///   its CPU time limit; make it from `spawn_blocking` there.
+///
+/// Only a tokio task (async, or on the blocking pool) can be on a worker,
+/// and asking whether there is one is a thread-local read, where asking
+/// for the runtime clones its handle: the common case, a thread of the
+/// host's own, pays the former only.
 fn on_this_thread<R>(work: impl FnOnce() -> R) -> R {
+    if tokio::task::try_id().is_none() {
+        return work();
+    }
     match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(work)

@@ -485,7 +485,10 @@ impl<T: Send + 'static> Host<T> {
     /// What a call must enter to run: nothing inside a tokio runtime,
     /// else this host's own runtime, so that calls work on any executor.
     pub(crate) fn tokio_for_call(&self) -> Result<Option<tokio::runtime::Handle>> {
-        if tokio::runtime::Handle::try_current().is_ok() {
+        // A task's id is a thread-local read; the handle, asked for only
+        // outside tasks (a `block_on`'s own future, another executor), is
+        // an `Arc` cloned and dropped.
+        if tokio::task::try_id().is_some() || tokio::runtime::Handle::try_current().is_ok() {
             return Ok(None);
         }
         Ok(Some(self.runtime()?.handle().clone()))
