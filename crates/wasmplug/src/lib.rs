@@ -31,10 +31,10 @@
 //! them, and the policy and grants files.
 //!
 //! Calls are async by default, so that the wall-clock deadline can stop a
-//! guest waiting in a host call. A host calling from threads of its own can
-//! call plugins that nothing could make wait synchronously, without the
-//! fiber an async call costs: [`Plugin::instantiate_blocking`] and
-//! [`Instance::call_blocking`].
+//! guest waiting in a host call. Plugins that nothing could make wait can
+//! also be called synchronously, without the fiber an async call costs, from
+//! any thread (the host's own, tokio's blocking pool, a runtime's worker):
+//! [`Plugin::instantiate_blocking`] and [`Instance::call_blocking`].
 
 mod bindings;
 mod cache;
