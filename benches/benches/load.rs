@@ -93,10 +93,6 @@ fn warm_loads(runtime: &tokio::runtime::Runtime) {
         }));
         load.push(time(|| runtime.block_on(host.load_file(&path)).unwrap()));
     }
-    let middle = |mut times: Vec<Duration>| {
-        times.sort();
-        times[times.len() / 2]
-    };
     let (deserialize, floor, load) = (middle(deserialize), middle(floor), middle(load));
     println!();
     println!("| warm cache, Rust hello | median of {RUNS} | ÷ deserialize + link |");
@@ -133,9 +129,12 @@ fn time<R>(f: impl FnOnce() -> R) -> Duration {
 }
 
 fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    middle((0..runs).map(|_| f()).collect())
+}
+
+fn middle(mut times: Vec<Duration>) -> Duration {
     times.sort();
-    times[runs / 2]
+    times[times.len() / 2]
 }
 
 /// Builds the Python test plugin with componentize-py.

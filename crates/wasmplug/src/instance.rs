@@ -15,7 +15,7 @@ use wasmtime::component::{
 };
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::call::{CpuLimitReached, guarded, guarded_blocking};
+use crate::call::{CpuLimitReached, guarded, guarded_blocking, ready_now};
 use crate::capability::stdio::{Channel, PluginOutput};
 use crate::capability::{HttpState, InstanceSetup};
 use crate::dynamic::Signature;
@@ -34,9 +34,8 @@ pub struct Instance<T: 'static = ()> {
     store: Store<StoreData<T>>,
     instance: ComponentInstance,
     discarded: bool,
-    /// Made for blocking calls ([`Instance::call_blocking`]) rather than
-    /// async ones.
-    blocking: bool,
+    /// Made for blocking calls ([`Instance::call_blocking`]) or async ones.
+    drive: Drive,
     /// Exports already called by name, with their signatures.
     pub(crate) exports: HashMap<String, (Func, Arc<Signature>)>,
     /// The default world's `run`, once looked up and type-checked.
@@ -56,7 +55,7 @@ impl<T: 'static> std::fmt::Debug for Instance<T> {
         f.debug_struct("Instance")
             .field("plugin", &self.plugin)
             .field("discarded", &self.discarded)
-            .field("blocking", &self.blocking)
+            .field("drive", &self.drive)
             .finish_non_exhaustive()
     }
 }
@@ -103,7 +102,7 @@ impl<T: Send + 'static> Instance<T> {
             store,
             instance,
             discarded: false,
-            blocking: false,
+            drive: Drive::Async,
             exports: HashMap::new(),
             run: None,
         })
@@ -130,7 +129,7 @@ impl<T: Send + 'static> Instance<T> {
             store,
             instance,
             discarded: false,
-            blocking: true,
+            drive: Drive::Blocking,
             exports: HashMap::new(),
             run: None,
         })
@@ -195,7 +194,7 @@ impl<T: Send + 'static> Instance<T> {
         call: impl AsyncFnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
         answer: impl FnOnce(R) -> Result<A>,
     ) -> Result<A> {
-        self.check_callable(false)?;
+        self.check_callable(Drive::Async)?;
         let limits = self.plugin.inner.admitted.limits;
         let runtime = self.plugin.host.tokio_for_call()?;
         let outcome = guarded(&mut self.store, &limits, runtime, export, call, answer).await;
@@ -237,7 +236,7 @@ impl<T: Send + 'static> Instance<T> {
         call: impl FnOnce(&mut Store<StoreData<T>>) -> wasmtime::Result<R>,
         answer: impl FnOnce(R) -> Result<A>,
     ) -> Result<A> {
-        self.check_callable(true)?;
+        self.check_callable(Drive::Blocking)?;
         let limits = self.plugin.inner.admitted.limits;
         let outcome = guarded_blocking(&mut self.store, &limits, export, call, answer);
         self.settle(outcome)
@@ -245,9 +244,14 @@ impl<T: Send + 'static> Instance<T> {
 
     /// Calls the default world's `run(input)` on a blocking instance.
     pub fn run_blocking(&mut self, input: &str) -> Result<String> {
+        ready_now(self.run_driven(Drive::Blocking, input))?
+    }
+
+    /// The default world's `run(input)`, driven as `drive` says.
+    async fn run_driven(&mut self, drive: Drive, input: &str) -> Result<String> {
         let run = self.run_func()?;
         let answer = self.run_answer();
-        self.call_blocking_answer("run", |store| run.call(store, (input,)), answer)
+        self.call_typed(drive, "run", run, (input,), answer).await
     }
 
     /// Calls `func` with `params` as `drive` says, under the limits, with
@@ -278,14 +282,14 @@ impl<T: Send + 'static> Instance<T> {
 
     /// Fails if the instance was discarded or made for the other kind of
     /// call.
-    fn check_callable(&self, blocking: bool) -> Result<()> {
+    fn check_callable(&self, drive: Drive) -> Result<()> {
         if self.discarded {
             return Err(Error::InstanceDiscarded {
                 plugin: self.plugin.name().to_string(),
             });
         }
-        if self.blocking != blocking {
-            return Err(self.plugin.not_blocking(if blocking {
+        if self.drive != drive {
+            return Err(self.plugin.not_blocking(if drive == Drive::Blocking {
                 "this instance was made by `instantiate`: use `call`, or make one with \
                  `instantiate_blocking`"
             } else {
@@ -311,14 +315,7 @@ impl<T: Send + 'static> Instance<T> {
     /// Calls the default world's `run(input)`; an `err` from the plugin is
     /// [`Error::Guest`].
     pub async fn run(&mut self, input: &str) -> Result<String> {
-        let run = self.run_func()?;
-        let answer = self.run_answer();
-        self.call_answer(
-            "run",
-            async |store| run.call_async(store, (input,)).await,
-            answer,
-        )
-        .await
+        self.run_driven(Drive::Async, input).await
     }
 
     /// Looks up an exported function by `name` or `interface#name`; the
@@ -433,11 +430,7 @@ impl<T: Send + 'static> Instance<T> {
 
     /// How calls into this instance are driven.
     pub(crate) fn drive(&self) -> Drive {
-        if self.blocking {
-            Drive::Blocking
-        } else {
-            Drive::Async
-        }
+        self.drive
     }
 
     /// Whether a failed call has made this instance unusable.
