@@ -3,6 +3,7 @@
 //! build; `tests/conformance` the same world in five languages.
 
 mod blocking;
+mod blocking_dirs;
 mod bounds;
 mod cache;
 mod commands;

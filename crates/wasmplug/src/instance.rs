@@ -479,6 +479,7 @@ pub(crate) fn new_store<T: Send + 'static>(
     let mut keyvalue = None;
     let mut setup = InstanceSetup {
         wasi: &mut wasi,
+        blocking,
         args: &argv,
         stdout: &stdout,
         stderr: &stderr,

@@ -106,6 +106,11 @@ impl fmt::Display for Request {
 pub enum Backing {
     /// The host directory behind a guest path.
     HostDir(PathBuf),
+    /// A read-only host directory behind a guest path, which blocking calls
+    /// read on their own thread rather than through tokio's blocking pool:
+    /// the operator's `blocking = true`, for a disk it knows to answer
+    /// promptly.
+    BlockingHostDir(PathBuf),
     /// The value an environment variable has; without one, the host's own.
     Value(String),
 }
@@ -192,6 +197,18 @@ impl Grant {
         Grant::new(Permission::Stdin)
     }
 
+    /// `path` inside the guest, read-only, backed by `host`, which blocking
+    /// calls may read on their own thread (see [`Backing::BlockingHostDir`]).
+    pub fn blocking_dir(path: impl Into<String>, host: impl Into<PathBuf>) -> Self {
+        Grant {
+            permission: Permission::Dir {
+                path: path.into(),
+                access: Access::Read,
+            },
+            backing: Some(Backing::BlockingHostDir(host.into())),
+        }
+    }
+
     /// `HOST[::GUEST]` as `wasmtime run --dir` takes it: the host directory
     /// at a guest path, or at its own path when no guest path is given.
     pub fn parse_dir(spec: &str, access: Access) -> crate::Result<Self> {
@@ -240,6 +257,11 @@ impl fmt::Display for Grant {
             Some(Backing::HostDir(host)) => {
                 write!(f, " from {}", Untrusted(&host.display().to_string()))
             }
+            Some(Backing::BlockingHostDir(host)) => write!(
+                f,
+                " from {}, blocking",
+                Untrusted(&host.display().to_string())
+            ),
             Some(Backing::Value(_)) => f.write_str(" (value given)"),
             None => Ok(()),
         }

@@ -74,7 +74,8 @@ fn ready<T: Send + 'static>(data: &mut StoreData<T>) -> Ready<'_> {
     Ready(data.table())
 }
 
-fn now<R>(future: impl Future<Output = wasmtime::Result<R>>) -> wasmtime::Result<R> {
+/// Runs one of wasmtime-wasi's host functions to its first pause.
+pub(super) fn now<R>(future: impl Future<Output = wasmtime::Result<R>>) -> wasmtime::Result<R> {
     ready_now(future).map_err(wasmtime::Error::new)?
 }
 

@@ -256,6 +256,8 @@ pub(crate) struct LinkMode {
 /// What one instance's capabilities configure as it is made.
 pub(crate) struct InstanceSetup<'a> {
     pub(crate) wasi: &'a mut WasiCtxBuilder,
+    /// Whether the instance takes blocking calls.
+    pub(crate) blocking: bool,
     /// What the guest sees as its arguments, its name first.
     pub(crate) args: &'a [String],
     pub(crate) stdout: &'a stdio::PluginOutput,

@@ -3,6 +3,14 @@
 //! policy names none, of the user granting it). A plugin never chooses a
 //! host path. Paths outside the granted directories (`..`, symlinks out,
 //! absolute paths) fail inside the guest.
+//!
+//! Filesystem work runs on tokio's blocking pool, so a plugin granted a
+//! directory takes async calls only. An operator may mark a read-only
+//! directory `blocking = true`: blocking calls then read it on their own
+//! thread (see [`ready`]), and a plugin whose directories are all such
+//! takes blocking calls.
+
+mod ready;
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +39,8 @@ struct DirRequest {
 
 /// `{ path = "/data", host = "/srv/data", access = "read-write" }` in a
 /// policy; `path = "*"` allows any guest path, and without `host` the user
-/// granting it names the host directory.
+/// granting it names the host directory. `blocking = true` on a read-only
+/// directory the policy names lets blocking calls read it.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DirAllowance {
@@ -40,6 +49,32 @@ struct DirAllowance {
     host: Option<PathBuf>,
     #[serde(default)]
     access: Access,
+    #[serde(default)]
+    blocking: bool,
+}
+
+impl DirAllowance {
+    /// The host directory the policy names, if any, and how calls read it.
+    fn backing(self) -> std::result::Result<(Permission, Option<Backing>), &'static str> {
+        let permission = Permission::Dir {
+            path: self.path,
+            access: self.access,
+        };
+        if !self.blocking {
+            return Ok((permission, self.host.map(Backing::HostDir)));
+        }
+        if self.access != Access::Read {
+            return Err(
+                "`blocking = true` is for read-only directories (`access = \"read\"`): \
+                        a write may wait on the disk for as long as it likes",
+            );
+        }
+        let host = self.host.ok_or(
+            "`blocking = true` needs the `host` directory: the policy vouches for the disk \
+             that blocking calls read, so it must name it",
+        )?;
+        Ok((permission, Some(Backing::BlockingHostDir(host))))
+    }
 }
 
 impl<T: Send + 'static> Capability<T> for Fs {
@@ -78,12 +113,10 @@ impl<T: Send + 'static> Capability<T> for Fs {
                 if a.path.is_empty() {
                     return Err(entry.error("a directory needs the path the guest opens"));
                 }
+                let (permission, backing) = a.backing().map_err(|e| entry.error(e))?;
                 Ok(Grant {
-                    permission: Permission::Dir {
-                        path: a.path,
-                        access: a.access,
-                    },
-                    backing: a.host.map(Backing::HostDir),
+                    permission,
+                    backing,
                 })
             })
             .collect()
@@ -111,27 +144,41 @@ impl<T: Send + 'static> Capability<T> for Fs {
     }
 
     /// The operator's host directory, or the user's within it; one of them
-    /// must name it.
+    /// must name it. Only the operator's says whether blocking calls may
+    /// read it, and only for what was granted read-only.
     fn back(
         &self,
-        _granted: &Permission,
+        granted: &Permission,
         operator: Option<&Backing>,
         user: Option<&Backing>,
     ) -> std::result::Result<Option<Backing>, String> {
         let dir = |backing: Option<&Backing>| match backing {
-            Some(Backing::HostDir(dir)) => Some(dir.clone()),
+            Some(Backing::HostDir(dir) | Backing::BlockingHostDir(dir)) => Some(dir.clone()),
             _ => None,
         };
-        match (dir(operator), dir(user)) {
-            (Some(allowed), Some(chosen)) if within(&chosen, &allowed) => {
-                Ok(Some(Backing::HostDir(chosen)))
+        let read_only = matches!(
+            granted,
+            Permission::Dir {
+                access: Access::Read,
+                ..
             }
+        );
+        let blocking = read_only && matches!(operator, Some(Backing::BlockingHostDir(_)));
+        let backed = |dir| {
+            if blocking {
+                Backing::BlockingHostDir(dir)
+            } else {
+                Backing::HostDir(dir)
+            }
+        };
+        match (dir(operator), dir(user)) {
+            (Some(allowed), Some(chosen)) if within(&chosen, &allowed) => Ok(Some(backed(chosen))),
             (Some(allowed), Some(chosen)) => Err(format!(
                 "the policy backs it with {}, and {} is not inside it",
                 allowed.display(),
                 chosen.display()
             )),
-            (Some(dir), None) | (None, Some(dir)) => Ok(Some(Backing::HostDir(dir))),
+            (Some(dir), None) | (None, Some(dir)) => Ok(Some(backed(dir))),
             (None, None) => Err(
                 "no host directory backs it: the policy names none, and neither does the grant"
                     .into(),
@@ -146,10 +193,15 @@ impl<T: Send + 'static> Capability<T> for Fs {
     fn for_plugin(&self, _plugin: &str, grants: &Grants) -> Result<Box<dyn PluginCapability<T>>> {
         let mut dirs = Vec::new();
         for grant in grants.granted() {
-            let (Permission::Dir { path, access }, Some(Backing::HostDir(host))) =
+            let (Permission::Dir { path, access }, Some(backing)) =
                 (&grant.permission, &grant.backing)
             else {
                 continue;
+            };
+            let (host, blocking) = match backing {
+                Backing::HostDir(host) => (host, false),
+                Backing::BlockingHostDir(host) => (host, true),
+                _ => continue,
             };
             if !host.is_dir() {
                 return Err(Error::io(
@@ -164,6 +216,7 @@ impl<T: Send + 'static> Capability<T> for Fs {
                 host: host.clone(),
                 guest: path.clone(),
                 access: *access,
+                blocking,
             });
         }
         Ok(Box::new(PluginFs { dirs }))
@@ -181,6 +234,8 @@ struct GrantedDir {
     host: PathBuf,
     guest: String,
     access: Access,
+    /// Whether blocking calls may read it on their own thread.
+    blocking: bool,
 }
 
 struct PluginFs {
@@ -205,7 +260,10 @@ impl<T: Send + 'static> PluginCapability<T> for PluginFs {
     }
 
     fn waits(&self) -> Option<&'static str> {
-        (!self.dirs.is_empty()).then_some("directories")
+        self.dirs
+            .iter()
+            .any(|d| !d.blocking)
+            .then_some("directories not marked `blocking` by the policy")
     }
 
     fn link(
@@ -218,7 +276,8 @@ impl<T: Send + 'static> PluginCapability<T> for PluginFs {
         let view = <StoreData<T> as WasiFilesystemView>::filesystem;
         bindings::filesystem::preopens::add_to_linker::<_, WasiFilesystem>(linker, view)?;
         if mode.blocking {
-            bindings::sync::filesystem::types::add_to_linker::<_, WasiFilesystem>(linker, view)?;
+            use bindings::sync::filesystem::types;
+            types::add_to_linker::<_, ready::HasReady>(linker, ready::ready::<T>)?;
         } else {
             bindings::filesystem::types::add_to_linker::<_, WasiFilesystem>(linker, view)?;
         }
@@ -229,6 +288,9 @@ impl<T: Send + 'static> PluginCapability<T> for PluginFs {
     }
 
     fn prepare(&self, setup: &mut InstanceSetup<'_>) -> Result<()> {
+        // A blocking instance exists only when every directory allows it;
+        // its filesystem work then runs on the calling thread.
+        setup.wasi.allow_blocking_current_thread(setup.blocking);
         for dir in &self.dirs {
             let perms = match dir.access {
                 Access::Read => FsPerms::ReadOnly,
