@@ -12,13 +12,13 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use wasmtime::component::{Component, InstancePre, Linker, TypedFunc, Val};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
 
-use wasmplug::{ArtifactCache, Host, Instance, Lifecycle, Plugin, Value};
-use wasmplug_tests::guest;
+use wasmplug::{Access, ArtifactCache, Grant, Host, Instance, Lifecycle, Plugin, Policy, Value};
+use wasmplug_tests::{guest, staged};
 
 mod raw;
 mod runtime;
 
-use raw::{Raw, raw_store};
+use raw::{Raw, raw_store, raw_store_with};
 use runtime::{new_runtime, timed};
 
 const SIZES: [usize; 3] = [1 << 10, 64 << 10, 1 << 20];
@@ -465,6 +465,78 @@ fn host_function(c: &mut Criterion) {
     group.finish();
 }
 
+/// A guest reading a 1 KiB file from a read-only directory on each call
+/// (open, stat, read, close): raw wasmtime's synchronous WASI, which
+/// enters a tokio runtime for each filesystem call; wasmplug's blocking
+/// call into a directory the policy marks `blocking = true`, read on the
+/// calling thread; and its async call into one without the mark, whose
+/// filesystem work goes through tokio's blocking pool.
+fn file_read(c: &mut Criterion) {
+    let runtime = new_runtime();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("page.txt"), "x".repeat(1024)).unwrap();
+    let command = "read /data/page.txt";
+
+    let engine = raw_instance(true).0.engine().clone();
+    let component = Component::from_file(&engine, guest("hostile")).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut host = linker.instance("wasmplug:plugin/host@0.1.0").unwrap();
+    host.func_new("log", |_, _, _, _| Ok(())).unwrap();
+    host.func_new("config", |_, _, _, results| {
+        results[0] = Val::Option(None);
+        Ok(())
+    })
+    .unwrap();
+    let mut wasi = wasmtime_wasi::WasiCtx::builder();
+    wasi.preopened_dir(data.path(), "/data", wasmtime_wasi::FsPerms::ReadOnly)
+        .unwrap()
+        .allow_blocking_current_thread(true);
+    let mut store = raw_store_with(&engine, wasi.build());
+    store.set_epoch_deadline(u64::MAX / 2);
+    let raw = linker.instantiate(&mut store, &component).unwrap();
+    let raw_run = raw_func::<(&str,), (Result<String, String>,)>(&mut store, &raw, "run");
+
+    let (_staged, path) = staged(
+        "hostile",
+        Some(
+            "[plugin]\nname = \"hostile\"\nversion = \"0.1.0\"\n\n[permissions]\n\
+             dirs = [{ path = \"/data\", reason = \"reads\" }]\n",
+        ),
+    );
+    let load = |grant: Grant| {
+        let host = Host::builder()
+            .cache(ArtifactCache::at_default_dir())
+            .policy(Policy::new().allow(grant))
+            .build()
+            .unwrap();
+        runtime.block_on(host.load_file(&path)).unwrap()
+    };
+    let marked = load(Grant::blocking_dir("/data", data.path()));
+    let mut blocking = marked.instantiate_blocking().unwrap();
+    let unmarked = load(Grant::dir("/data", data.path(), Access::Read));
+    let mut instance = runtime.block_on(unmarked.instantiate()).unwrap();
+    let mut group = c.benchmark_group("read a file");
+    group.bench_function("raw wasmtime sync + epoch deadline", |b| {
+        b.iter(|| {
+            sync_limited(&mut store, |s| raw_run.call(s, (command,)))
+                .0
+                .unwrap()
+        })
+    });
+    group.bench_function("wasmplug blocking, marked directory", |b| {
+        b.iter(|| blocking.run_blocking(command).unwrap())
+    });
+    group.bench_function("wasmplug async, unmarked directory", |b| {
+        b.iter_custom(|iters| {
+            timed(&runtime, iters, async || {
+                instance.run(command).await.unwrap()
+            })
+        })
+    });
+    group.finish();
+}
+
 /// Blocking calls from threads inside tokio: its blocking pool, and a
 /// multi-thread runtime's `block_on` (as inside `Host::block_on`), against
 /// a thread outside any runtime.
@@ -586,6 +658,7 @@ criterion_group!(
     dynamic,
     pools,
     host_function,
+    file_read,
     blocking_threads,
     throughput
 );

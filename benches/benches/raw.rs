@@ -21,10 +21,15 @@ impl WasiView for Raw {
 
 /// A store for raw wasmtime with an empty WASI context.
 pub fn raw_store(engine: &Engine) -> Store<Raw> {
+    raw_store_with(engine, WasiCtx::builder().build())
+}
+
+/// A store for raw wasmtime with `wasi`.
+pub fn raw_store_with(engine: &Engine, wasi: WasiCtx) -> Store<Raw> {
     Store::new(
         engine,
         Raw {
-            wasi: WasiCtx::builder().build(),
+            wasi,
             table: ResourceTable::new(),
         },
     )
