@@ -180,7 +180,8 @@ impl<T: Send + 'static, B: Send + 'static> InstancePool<T, B> {
     }
 
     /// The kept instance of the kind `drive` needs that was given back
-    /// last, after dropping those idle too long.
+    /// last, after dropping those idle too long (outside the lock: freeing
+    /// a store's memory is a system call other callers need not wait on).
     fn take(&self, drive: Drive) -> Option<Kept<T, B>> {
         if self.lifecycle == Lifecycle::Fresh {
             return None;
@@ -193,8 +194,11 @@ impl<T: Send + 'static, B: Send + 'static> InstancePool<T, B> {
             .iter()
             .take_while(|kept| now.saturating_sub(kept.since) > self.max_idle_ticks)
             .count();
-        kept.drain(..expired);
-        kept.pop()
+        let stale: Vec<Kept<T, B>> = kept.drain(..expired).collect();
+        let last = kept.pop();
+        drop(idle);
+        drop(stale);
+        last
     }
 
     fn give_back(&self, mut kept: Kept<T, B>) {
