@@ -419,13 +419,14 @@ fn pools(c: &mut Criterion) {
     group.finish();
 }
 
-/// A guest that calls a host function, the default world's `log`, from
-/// its `run`: raw wasmtime with `log` and `config` linked as functions
-/// that do nothing, and wasmplug's, which emit the line as a `tracing`
-/// event (to no subscriber here), blocking and async.
-fn host_function(c: &mut Criterion) {
-    let runtime = new_runtime();
-    let engine = raw_instance(true).0.engine().clone();
+/// The default world's `run`, on raw wasmtime.
+type RawRun = TypedFunc<(&'static str,), (Result<String, String>,)>;
+
+/// The hostile guest's `run` on raw wasmtime in `store`: synchronous WASI,
+/// and the default world's `log` and `config` linked as functions that do
+/// nothing.
+fn raw_hostile(mut store: Store<Raw>) -> (Store<Raw>, RawRun) {
+    let engine = store.engine().clone();
     let component = Component::from_file(&engine, guest("hostile")).unwrap();
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
@@ -436,10 +437,20 @@ fn host_function(c: &mut Criterion) {
         Ok(())
     })
     .unwrap();
-    let mut store = raw_store(&engine);
     store.set_epoch_deadline(u64::MAX / 2);
     let raw = linker.instantiate(&mut store, &component).unwrap();
-    let raw_run = raw_func::<(&str,), (Result<String, String>,)>(&mut store, &raw, "run");
+    let run = raw_func(&mut store, &raw, "run");
+    (store, run)
+}
+
+/// A guest that calls a host function, the default world's `log`, from
+/// its `run`: raw wasmtime with `log` and `config` linked as functions
+/// that do nothing, and wasmplug's, which emit the line as a `tracing`
+/// event (to no subscriber here), blocking and async.
+fn host_function(c: &mut Criterion) {
+    let runtime = new_runtime();
+    let engine = raw_instance(true).0.engine().clone();
+    let (mut store, raw_run) = raw_hostile(raw_store(&engine));
 
     let host = Host::builder()
         .cache(ArtifactCache::at_default_dir())
@@ -478,24 +489,11 @@ fn file_read(c: &mut Criterion) {
     let command = "read /data/page.txt";
 
     let engine = raw_instance(true).0.engine().clone();
-    let component = Component::from_file(&engine, guest("hostile")).unwrap();
-    let mut linker = Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
-    let mut host = linker.instance("wasmplug:plugin/host@0.1.0").unwrap();
-    host.func_new("log", |_, _, _, _| Ok(())).unwrap();
-    host.func_new("config", |_, _, _, results| {
-        results[0] = Val::Option(None);
-        Ok(())
-    })
-    .unwrap();
     let mut wasi = wasmtime_wasi::WasiCtx::builder();
     wasi.preopened_dir(data.path(), "/data", wasmtime_wasi::FsPerms::ReadOnly)
         .unwrap()
         .allow_blocking_current_thread(true);
-    let mut store = raw_store_with(&engine, wasi.build());
-    store.set_epoch_deadline(u64::MAX / 2);
-    let raw = linker.instantiate(&mut store, &component).unwrap();
-    let raw_run = raw_func::<(&str,), (Result<String, String>,)>(&mut store, &raw, "run");
+    let (mut store, raw_run) = raw_hostile(raw_store_with(&engine, wasi.build()));
 
     let (_staged, path) = staged(
         "hostile",

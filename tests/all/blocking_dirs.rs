@@ -27,6 +27,14 @@ fn data() -> tempfile::TempDir {
     dir
 }
 
+/// A host whose policy marks `/data`, backed by `dir`, `blocking = true`.
+fn marked(dir: &Path) -> Host {
+    Host::builder()
+        .policy(blocking_policy(dir))
+        .build()
+        .unwrap()
+}
+
 /// A policy allowing `/data` backed by `host` with `blocking = true`.
 fn blocking_policy(host: &Path) -> Policy {
     let text = format!(
@@ -59,10 +67,7 @@ fn expected() -> [String; 2] {
 fn a_directory_marked_blocking_takes_blocking_calls() {
     let dir = data();
     let (_staged, path) = reader(false);
-    let host = Host::builder()
-        .policy(blocking_policy(dir.path()))
-        .build()
-        .unwrap();
+    let host = marked(dir.path());
     let plugin = load(&host, &path);
     assert_eq!(read_blocking(&plugin), expected());
 
@@ -87,10 +92,7 @@ fn a_directory_marked_blocking_takes_blocking_calls() {
 async fn a_blocking_directory_is_read_without_entering_tokio() {
     let dir = data();
     let (_staged, path) = reader(false);
-    let host = Host::builder()
-        .policy(blocking_policy(dir.path()))
-        .build()
-        .unwrap();
+    let host = marked(dir.path());
     let plugin = host.load_file(&path).await.unwrap();
     assert_eq!(read_blocking(&plugin), expected());
 }
@@ -101,10 +103,7 @@ async fn a_blocking_directory_is_read_without_entering_tokio() {
 async fn a_blocking_directory_is_read_from_workers_and_the_blocking_pool() {
     let dir = data();
     let (_staged, path) = reader(false);
-    let host = Host::builder()
-        .policy(blocking_policy(dir.path()))
-        .build()
-        .unwrap();
+    let host = marked(dir.path());
     let plugin = host.load_file(&path).await.unwrap();
     assert_eq!(read_blocking(&plugin), expected());
     let pooled = plugin.clone();
@@ -119,10 +118,7 @@ async fn a_blocking_directory_is_read_from_workers_and_the_blocking_pool() {
 fn a_read_write_request_is_granted_read_only_and_blocking() {
     let dir = data();
     let (_staged, path) = reader(true);
-    let host = Host::builder()
-        .policy(blocking_policy(dir.path()))
-        .build()
-        .unwrap();
+    let host = marked(dir.path());
     let plugin = load(&host, &path);
     assert_eq!(read_blocking(&plugin), expected());
 }
