@@ -7,6 +7,8 @@
 #
 # benches/instructions.sh [PATH...]   (raw raw-async blocking async by default)
 # FUNC=greet benches/instructions.sh   greet("world") instead of add(1, 2)
+# FUNC=log benches/instructions.sh raw blocking async
+#                                     the hostile guest's run("log hi"), which calls log
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }

@@ -18,7 +18,7 @@ use wasmplug_tests::{guest, staged};
 mod raw;
 mod runtime;
 
-use raw::{Raw, raw_store, raw_store_with};
+use raw::{Raw, raw_hostile, raw_store, raw_store_with};
 use runtime::{new_runtime, timed};
 
 const SIZES: [usize; 3] = [1 << 10, 64 << 10, 1 << 20];
@@ -420,29 +420,6 @@ fn pools(c: &mut Criterion) {
 }
 
 /// The default world's `run`, on raw wasmtime.
-type RawRun = TypedFunc<(&'static str,), (Result<String, String>,)>;
-
-/// The hostile guest's `run` on raw wasmtime in `store`: synchronous WASI,
-/// and the default world's `log` and `config` linked as functions that do
-/// nothing.
-fn raw_hostile(mut store: Store<Raw>) -> (Store<Raw>, RawRun) {
-    let engine = store.engine().clone();
-    let component = Component::from_file(&engine, guest("hostile")).unwrap();
-    let mut linker = Linker::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
-    let mut host = linker.instance("wasmplug:plugin/host@0.1.0").unwrap();
-    host.func_new("log", |_, _, _, _| Ok(())).unwrap();
-    host.func_new("config", |_, _, _, results| {
-        results[0] = Val::Option(None);
-        Ok(())
-    })
-    .unwrap();
-    store.set_epoch_deadline(u64::MAX / 2);
-    let raw = linker.instantiate(&mut store, &component).unwrap();
-    let run = raw_func(&mut store, &raw, "run");
-    (store, run)
-}
-
 /// A guest that calls a host function, the default world's `log`, from
 /// its `run`: raw wasmtime with `log` and `config` linked as functions
 /// that do nothing, and wasmplug's, which emit the line as a `tracing`

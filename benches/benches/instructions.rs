@@ -9,7 +9,9 @@
 //! synchronous, no epochs), `raw-async` (the same with `call_async`),
 //! `blocking` (wasmplug's `call_blocking`) or `async` (wasmplug's `call`),
 //! each calling the bench guest's `add(1, 2)`, or `greet("world")` when FUNC
-//! is `greet`.
+//! is `greet`. FUNC `log` calls the hostile guest's `run("log hi")`, which
+//! calls the host function `log` (on raw wasmtime, one that does nothing),
+//! on the `raw`, `blocking` and `async` paths.
 
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
@@ -28,16 +30,45 @@ fn main() {
         .next()
         .and_then(|n| n.parse().ok())
         .expect("CALLS: a number");
-    let greet = match args.next().as_deref() {
-        None | Some("add") => false,
-        Some("greet") => true,
-        Some(other) => panic!("FUNC is add or greet, not {other}"),
+    let (greet, log) = match args.next().as_deref() {
+        None | Some("add") => (false, false),
+        Some("greet") => (true, false),
+        Some("log") => (false, true),
+        Some(other) => panic!("FUNC is add, greet or log, not {other}"),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     match path.as_str() {
+        "raw" if log => {
+            let engine = Engine::new(Config::new().concurrency_support(false)).unwrap();
+            let (mut store, run) = raw::raw_hostile(raw::raw_store(&engine));
+            for _ in 0..calls {
+                let (answer,) = run.call(&mut store, ("log hi",)).unwrap();
+                std::hint::black_box(answer.unwrap());
+            }
+        }
+        "blocking" | "async" if log => {
+            let host = Host::builder()
+                .cache(ArtifactCache::at_default_dir())
+                .build()
+                .unwrap();
+            let plugin = runtime.block_on(host.load_file(guest("hostile"))).unwrap();
+            if path == "blocking" {
+                let mut instance = plugin.instantiate_blocking().unwrap();
+                for _ in 0..calls {
+                    std::hint::black_box(instance.run_blocking("log hi").unwrap());
+                }
+            } else {
+                runtime.block_on(async {
+                    let mut instance = plugin.instantiate().await.unwrap();
+                    for _ in 0..calls {
+                        std::hint::black_box(instance.run("log hi").await.unwrap());
+                    }
+                });
+            }
+        }
         "raw" | "raw-async" => {
             let mut config = Config::new();
             config.concurrency_support(false);
@@ -127,6 +158,7 @@ fn main() {
                 });
             }
         }
+        other if log => panic!("FUNC log runs on raw, blocking or async, not {other}"),
         other => panic!("unknown path {other}"),
     }
 }

@@ -1,7 +1,8 @@
 //! Raw wasmtime's side of the benchmarks: a store holding just WASI, which
-//! the Rust guest imports.
+//! the Rust guest imports, and the hostile guest's `run` on it.
 
-use wasmtime::component::ResourceTable;
+use wasmplug_tests::guest;
+use wasmtime::component::{Component, Linker, ResourceTable, TypedFunc, Val};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -33,4 +34,28 @@ pub fn raw_store_with(engine: &Engine, wasi: WasiCtx) -> Store<Raw> {
             table: ResourceTable::new(),
         },
     )
+}
+
+/// The default world's `run`, typed.
+pub type RawRun = TypedFunc<(&'static str,), (Result<String, String>,)>;
+
+/// The hostile guest's `run` on raw wasmtime in `store`: synchronous WASI,
+/// and the default world's `log` and `config` linked as functions that do
+/// nothing.
+pub fn raw_hostile(mut store: Store<Raw>) -> (Store<Raw>, RawRun) {
+    let engine = store.engine().clone();
+    let component = Component::from_file(&engine, guest("hostile")).unwrap();
+    let mut linker = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut host = linker.instance("wasmplug:plugin/host@0.1.0").unwrap();
+    host.func_new("log", |_, _, _, _| Ok(())).unwrap();
+    host.func_new("config", |_, _, _, results| {
+        results[0] = Val::Option(None);
+        Ok(())
+    })
+    .unwrap();
+    store.set_epoch_deadline(u64::MAX / 2);
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let run = instance.get_typed_func(&mut store, "run").unwrap();
+    (store, run)
 }
