@@ -15,7 +15,7 @@ use wasmtime::component::{
 };
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::call::{CpuLimitReached, guarded, guarded_blocking, ready_now};
+use crate::call::{CpuLimitReached, guarded, guarded_blocking};
 use crate::capability::stdio::{Channel, PluginOutput};
 use crate::capability::{HttpState, InstanceSetup};
 use crate::dynamic::Signature;
@@ -243,15 +243,14 @@ impl<T: Send + 'static> Instance<T> {
     }
 
     /// Calls the default world's `run(input)` on a blocking instance.
+    ///
+    /// Directly, not as the async `run` polled once: that future has room
+    /// for an async call's state, and building and polling it cost a
+    /// blocking call of `run` 14% more (7,110 instructions against 6,260).
     pub fn run_blocking(&mut self, input: &str) -> Result<String> {
-        ready_now(self.run_driven(Drive::Blocking, input))?
-    }
-
-    /// The default world's `run(input)`, driven as `drive` says.
-    async fn run_driven(&mut self, drive: Drive, input: &str) -> Result<String> {
         let run = self.run_func()?;
         let answer = self.run_answer();
-        self.call_typed(drive, "run", run, (input,), answer).await
+        self.call_blocking_answer("run", |store| run.call(store, (input,)), answer)
     }
 
     /// Calls `func` with `params` as `drive` says, under the limits, with
@@ -315,7 +314,10 @@ impl<T: Send + 'static> Instance<T> {
     /// Calls the default world's `run(input)`; an `err` from the plugin is
     /// [`Error::Guest`].
     pub async fn run(&mut self, input: &str) -> Result<String> {
-        self.run_driven(Drive::Async, input).await
+        let run = self.run_func()?;
+        let answer = self.run_answer();
+        self.call_typed(Drive::Async, "run", run, (input,), answer)
+            .await
     }
 
     /// Looks up an exported function by `name` or `interface#name`; the
