@@ -16,7 +16,7 @@
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
-use wasmplug::{ArtifactCache, Host};
+use wasmplug::{ArtifactCache, Host, Plugin};
 use wasmplug_tests::guest;
 
 mod raw;
@@ -50,11 +50,7 @@ fn main() {
             }
         }
         "blocking" | "async" if log => {
-            let host = Host::builder()
-                .cache(ArtifactCache::at_default_dir())
-                .build()
-                .unwrap();
-            let plugin = runtime.block_on(host.load_file(guest("hostile"))).unwrap();
+            let plugin = load(&runtime, "hostile");
             if path == "blocking" {
                 let mut instance = plugin.instantiate_blocking().unwrap();
                 for _ in 0..calls {
@@ -119,11 +115,7 @@ fn main() {
             }
         }
         "blocking" | "async" => {
-            let host = Host::builder()
-                .cache(ArtifactCache::at_default_dir())
-                .build()
-                .unwrap();
-            let plugin = runtime.block_on(host.load_file(guest("bench"))).unwrap();
+            let plugin = load(&runtime, "bench");
             if path == "blocking" {
                 let mut instance = plugin.instantiate_blocking().unwrap();
                 let add = instance.typed_func::<(u32, u32), (u32,)>("add").unwrap();
@@ -161,4 +153,13 @@ fn main() {
         other if log => panic!("FUNC log runs on raw, blocking or async, not {other}"),
         other => panic!("unknown path {other}"),
     }
+}
+
+/// The test guest `name`, loaded by a host with the default artifact cache.
+fn load(runtime: &tokio::runtime::Runtime, name: &str) -> Plugin {
+    let host = Host::builder()
+        .cache(ArtifactCache::at_default_dir())
+        .build()
+        .unwrap();
+    runtime.block_on(host.load_file(guest(name))).unwrap()
 }
