@@ -312,3 +312,28 @@ fn refused_sync_call(error: &wasmtime::Error) -> bool {
 fn transfer_exhausted(error: &wasmtime::Error) -> bool {
     format!("{:?}", error.root_cause()) == "HostcallFuelExhausted"
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A future that finishes without pausing gives its output; one that
+    /// pauses, even once, is `WouldWait` rather than a hang, since a
+    /// blocking call has nothing to wake it.
+    #[test]
+    fn only_a_future_that_never_pauses_is_ready_now() {
+        assert_eq!(ready_now(async { 7 }).unwrap(), 7);
+        assert!(ready_now(std::future::pending::<()>()).is_err());
+        let mut paused = false;
+        let pauses_once = poll_fn(move |cx| {
+            if paused {
+                return Poll::Ready(());
+            }
+            paused = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        });
+        let err = ready_now(pauses_once).unwrap_err();
+        assert!(err.to_string().contains("had to wait"), "{err}");
+    }
+}
