@@ -419,7 +419,6 @@ fn pools(c: &mut Criterion) {
     group.finish();
 }
 
-/// The default world's `run`, on raw wasmtime.
 /// A guest that calls a host function, the default world's `log`, from
 /// its `run`: raw wasmtime with `log` and `config` linked as functions
 /// that do nothing, and wasmplug's, which emit the line as a `tracing`
